@@ -1,0 +1,176 @@
+"""Run the real Pulumi program under Pulumi's mock engine: no CLI, no cloud.
+
+Used by `check`, the tests and the benchmarks. A recording monitor keeps what the mock
+engine normally throws away (parent, dependencies, protect, retainOnDelete, which inputs
+are secret), so the same inventory serves the rules, the tests and the critical-path figures.
+"""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS, set_root_resource
+from pulumi.runtime.stack import _sync_await, get_root_resource, run_pulumi_func
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ROOT / "__main__.py"
+MOCK_ACCOUNT = "123456789012"
+
+
+@dataclass
+class Registration:
+    """One resource as the engine saw it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    dependencies: list[str]
+    protect: bool
+    retain_on_delete: bool
+    inputs: dict[str, Any]
+    secret_inputs: set[str]
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MockRun:
+    resources: list[Registration]
+    exports: dict[str, Any]
+    secret_exports: set[str]
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name_part: str = "") -> Registration:
+        found = [r for r in self.of_type(type_) if name_part in r.name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_} named *{name_part}*, found {[r.name for r in found]}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+class StoreMocks(pulumi.runtime.Mocks):
+    """Answers as AWS and Kubernetes would, with the computed attributes the program reads."""
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        partition = "aws-cn" if self.region.startswith("cn-") else "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+        if args.typ == "aws:s3/bucket:Bucket":
+            name = args.inputs.get("bucket") or f"{args.inputs.get('bucketPrefix', '')}20261129000000000000000001"
+            state.update(bucket=name, arn=f"arn:{partition}:s3:::{name}", region=self.region)
+            return name, state
+        if args.typ == "aws:kms/key:Key":
+            key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+            state.update(keyId=key_id, arn=f"arn:{partition}:kms:{self.region}:{MOCK_ACCOUNT}:key/{key_id}")
+            return key_id, state
+        if args.typ in ("aws:iam/role:Role", "aws:iam/user:User"):
+            kind = "role" if args.typ.endswith("Role") else "user"
+            name = f"{args.inputs.get('namePrefix', args.name)}mock"
+            state.update(name=name, arn=f"arn:{partition}:iam::{MOCK_ACCOUNT}:{kind}/{name}")
+            return name, state
+        if args.typ == "aws:iam/accessKey:AccessKey":
+            state.update(secret="mock/SECRET+access+key+value+0000000000")
+            return "AKIAMOCKMOCKMOCKMOCK", state
+        if args.typ == "aws:secretsmanager/secret:Secret":
+            arn = f"arn:{partition}:secretsmanager:{self.region}:{MOCK_ACCOUNT}:secret:s3-secret-mock"
+            state.update(arn=arn)
+            return arn, state
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mock", "userId": "mock"}
+        return {}
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The mock monitor, plus a record of every registration request."""
+
+    def __init__(self, mock: pulumi.runtime.Mocks) -> None:
+        super().__init__(mock)
+        self.registrations: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.secret_outputs: set[str] = set()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        raw = rpc.deserialize_properties(request.object, keep_internal=True)
+        secret_inputs = {key for key, value in raw.items() if _is_secret(value)}
+        self.registrations.append(
+            Registration(
+                urn=response.urn, type=request.type, name=request.name, parent=request.parent,
+                custom=request.custom, dependencies=list(request.dependencies), protect=request.protect,
+                retain_on_delete=request.retainOnDelete, inputs=_plain(raw), secret_inputs=secret_inputs,
+                state=dict(self.resources[response.urn].state) if response.urn in self.resources else {},
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if request.urn.endswith("::pulumi:pulumi:Stack") or "pulumi:pulumi:Stack" in request.urn:
+            raw = rpc.deserialize_properties(request.outputs, keep_internal=True)
+            self.secret_outputs = {key for key, value in raw.items() if _is_secret(value)}
+            self.stack_outputs = _plain(raw)
+        return super().RegisterResourceOutputs(request)
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _plain(value: Any) -> Any:
+    """Inputs with secret wrappers removed (the values stay; `secret_inputs` says which were secret)."""
+    if _is_secret(value):
+        return _plain(value["value"])
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, Any],
+    secret_keys: frozenset[str] = frozenset(),
+    program: Path = PROGRAM,
+) -> MockRun:
+    """Run `program` as stack `stack` with `config` (full keys, values as Pulumi passes them)."""
+    region = str(config.get("aws:region", "us-east-1"))
+    monitor = RecordingMonitor(StoreMocks(region))
+    set_root_resource(None)  # a fresh stack for each run in one process
+    mocks.set_mocks(StoreMocks(region), project="kubeflow-artifact-store", stack=stack, preview=False, monitor=monitor)
+    monitor.mocks = StoreMocks(region)
+    pulumi.runtime.set_all_config({k: _as_config_text(v) for k, v in config.items()}, list(secret_keys))
+    SETTINGS.outputs.clear()
+
+    def body() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    _sync_await(run_pulumi_func(body))
+    root = get_root_resource()
+    if root is not None:
+        root._finish()  # registers the stack outputs, as the engine does at the end of a run
+        _sync_await(run_pulumi_func(lambda: None))
+    return MockRun(monitor.registrations, monitor.stack_outputs, monitor.secret_outputs)
+
+
+def _as_config_text(value: Any) -> str:
+    """Pulumi hands programs every config value as text; structured values as JSON."""
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value)

@@ -1,0 +1,143 @@
+"""KubeflowAccess: the AWS identities Kubeflow uses to reach the bucket (IRSA roles or static keys)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from . import policies
+from .settings import Settings
+
+ACCESS_COMPONENT_TYPE = "kubeflow:storage:KubeflowAccess"
+SECRET_RECOVERY_WINDOW_DAYS = 30
+_IAM_NAME_PREFIX_MAX = 38
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A Kubernetes ServiceAccount that runs pipeline code."""
+
+    namespace: str
+    service_account: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}-{self.service_account}"
+
+
+def identities(settings: Settings) -> list[Identity]:
+    """ml-pipeline in the Kubeflow namespace, then default-editor in each profile namespace."""
+    c = settings.config
+    return [Identity(c.kubeflow_namespace, c.pipeline_service_account)] + [
+        Identity(namespace, c.profile_service_account) for namespace in c.profile_namespaces
+    ]
+
+
+def _name_prefix(text: str) -> str:
+    return f"kf-{text}"[: _IAM_NAME_PREFIX_MAX - 1].rstrip("-") + "-"
+
+
+class KubeflowAccess(pulumi.ComponentResource):
+    """IRSA (default): one role per ServiceAccount, trusted only by that ServiceAccount's token.
+    Static: keys you supply, or a dedicated IAM user with a Pulumi-created key (a Pulumi secret).
+    Every identity gets the same least-privilege policy on this bucket and key only."""
+
+    pipeline_role_arn: pulumi.Output[str] | None = None
+    profile_role_arns: dict[str, pulumi.Output[str]]
+    access_key_id: pulumi.Output[str]
+    secret_access_key: pulumi.Output[str]
+    credentials_secret_arn: pulumi.Output[str] | None = None
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        bucket_arn: pulumi.Output[str],
+        kms_key_arn: pulumi.Output[str] | None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(ACCESS_COMPONENT_TYPE, name, None, opts)
+        self._name = name
+        self._settings = settings
+        key_arn = kms_key_arn if kms_key_arn is not None else pulumi.Output.from_input(None)
+        self._access_policy = pulumi.Output.all(bucket_arn, key_arn).apply(
+            lambda arns: policies.artifact_access_policy(arns[0], arns[1], settings.region)
+        )
+        self.profile_role_arns = {}
+        # IRSA: Kubeflow expects the keys present but empty, so pods fall through to their role.
+        self.access_key_id = pulumi.Output.secret("")
+        self.secret_access_key = pulumi.Output.secret("")
+        if settings.config.credentials == "irsa":
+            self._irsa_roles()
+        else:
+            self._static_credentials(kms_key_arn)
+        self.register_outputs({
+            "pipelineRoleArn": self.pipeline_role_arn,
+            "profileRoleArns": self.profile_role_arns,
+            "credentialsSecretArn": self.credentials_secret_arn,
+        })
+
+    def _child(self, **kwargs: object) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **kwargs)  # type: ignore[arg-type]
+
+    def _irsa_roles(self) -> None:
+        s = self._settings
+        for index, identity in enumerate(identities(s)):
+            role = aws.iam.Role(
+                f"{self._name}-{identity.key}",
+                name_prefix=_name_prefix(identity.key),
+                description=f"Kubeflow artifacts: {identity.namespace}/{identity.service_account} (IRSA)",
+                assume_role_policy=policies.irsa_trust_policy(
+                    s.config.eks_oidc_provider_arn, s.oidc_issuer, identity.namespace, identity.service_account
+                ),
+                max_session_duration=3600,
+                tags=s.tags,
+                opts=self._child(),
+            )
+            aws.iam.RolePolicy(
+                f"{self._name}-{identity.key}-artifacts",
+                role=role.id,
+                policy=self._access_policy,
+                opts=self._child(),
+            )
+            if index == 0:
+                self.pipeline_role_arn = role.arn
+            else:
+                self.profile_role_arns[identity.namespace] = role.arn
+
+    def _static_credentials(self, kms_key_arn: pulumi.Output[str] | None) -> None:
+        s = self._settings
+        if s.static_keys_supplied:
+            self.access_key_id = pulumi.Output.secret(s.config.static_access_key_id.get_secret_value())
+            self.secret_access_key = pulumi.Output.secret(s.config.static_secret_access_key.get_secret_value())
+        else:
+            user = aws.iam.User(f"{self._name}-user", tags=s.tags, opts=self._child())
+            aws.iam.UserPolicy(f"{self._name}-user-artifacts", user=user.name, policy=self._access_policy,
+                               opts=self._child())
+            key = aws.iam.AccessKey(f"{self._name}-user-key", user=user.name, opts=self._child())
+            self.access_key_id = pulumi.Output.secret(key.id)
+            self.secret_access_key = pulumi.Output.secret(key.secret)
+        if s.config.secrets_manager:
+            secret = aws.secretsmanager.Secret(
+                f"{self._name}-s3-secret",
+                name_prefix="s3-secret-",
+                description="Kubeflow Pipelines S3 credentials (secrets-store CSI driver)",
+                kms_key_id=kms_key_arn,
+                recovery_window_in_days=SECRET_RECOVERY_WINDOW_DAYS,
+                tags=s.tags,
+                opts=self._child(),
+            )
+            aws.secretsmanager.SecretVersion(
+                f"{self._name}-s3-secret-value",
+                secret_id=secret.id,
+                secret_string=pulumi.Output.secret(
+                    pulumi.Output.all(self.access_key_id, self.secret_access_key).apply(
+                        lambda keys: json.dumps({"accesskey": keys[0], "secretkey": keys[1]})
+                    )
+                ),
+                opts=self._child(),
+            )
+            self.credentials_secret_arn = secret.arn

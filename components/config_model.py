@@ -1,0 +1,259 @@
+"""The project's public interface: every config key of the `kubeflow-artifact-store` namespace.
+
+One pydantic model holds each key's type, default, constraint and meaning. `Pulumi.yaml`'s
+typed `config:` section and the README's reference table are checked against it by the tests,
+so the three never drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic.alias_generators import to_camel
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+KMS_KEY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$")
+IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]{1,512})$")
+OIDC_PROVIDER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:oidc-provider/([a-z0-9.-]+/id/[0-9A-Fa-f]{8,64})$")
+ACCESS_KEY_ID = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{16}$")
+
+DnsLabel = Annotated[str, Field(pattern=DNS1123_LABEL.pattern)]
+
+
+def _allowed(text: str) -> dict[str, str]:
+    """What an error message says is allowed; kept next to the constraint it describes."""
+    return {"allowed": text}
+
+
+class StoreConfig(BaseModel):
+    """Config keys of the `kubeflow-artifact-store` namespace, validated as a whole."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+    )
+
+    # -- storage ----------------------------------------------------------------------------
+    bucket_name: str = Field(
+        "",
+        description="Exact bucket name; empty generates one with prefix kf-artifacts-<stack>-.",
+        json_schema_extra=_allowed("an S3 bucket name: 3-63 of a-z 0-9 -, no dots, or empty"),
+    )
+    encryption: Literal["sse-s3", "sse-kms"] = Field(
+        "sse-s3",
+        description="Default encryption: sse-s3 (AES256) or sse-kms (customer-managed key).",
+        json_schema_extra=_allowed("sse-s3 or sse-kms"),
+    )
+    kms_key_arn: str = Field(
+        "",
+        description="Use this existing KMS key (full key ARN, never an alias) instead of creating one.",
+        json_schema_extra=_allowed("a full KMS key ARN arn:aws:kms:<region>:<account>:key/<id>, or empty"),
+    )
+    kms_key_admin_arns: tuple[str, ...] = Field(
+        (),
+        description="IAM principals that may administer (not use) a created key.",
+        json_schema_extra=_allowed("a list of IAM role, user or root ARNs"),
+    )
+    kms_key_rotation_days: int = Field(
+        365,
+        ge=90,
+        le=2560,
+        description="Automatic rotation period of a created key, in days.",
+        json_schema_extra=_allowed("an integer from 90 to 2560"),
+    )
+    kms_deletion_window_days: int = Field(
+        30,
+        ge=7,
+        le=30,
+        description="Waiting period before a deleted key is destroyed, in days.",
+        json_schema_extra=_allowed("an integer from 7 to 30"),
+    )
+    versioning: bool = Field(
+        True,
+        description="Keep object versions (Security Hub S3.14).",
+        json_schema_extra=_allowed("true or false"),
+    )
+    noncurrent_version_expiration_days: int = Field(
+        90,
+        ge=1,
+        description="Days after which noncurrent object versions expire.",
+        json_schema_extra=_allowed("an integer of at least 1"),
+    )
+    abort_incomplete_upload_days: int = Field(
+        7,
+        ge=1,
+        description="Days after which incomplete multipart uploads are aborted.",
+        json_schema_extra=_allowed("an integer of at least 1"),
+    )
+    access_logging: bool = Field(
+        False,
+        description="Server access logs to a dedicated, equally hardened log bucket (S3.9).",
+        json_schema_extra=_allowed("true or false"),
+    )
+    event_notifications: bool = Field(
+        False,
+        description="Send S3 events to EventBridge (CKV2_AWS_62).",
+        json_schema_extra=_allowed("true or false"),
+    )
+    protect: bool = Field(
+        False,
+        description="protect and retainOnDelete on the buckets and the key.",
+        json_schema_extra=_allowed("true or false"),
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tags merged with the stack and managed-by tags.",
+        json_schema_extra=_allowed("an object of string tags; keys 1-128 chars, not aws:*, values up to 256"),
+    )
+    # -- Kubeflow access --------------------------------------------------------------------
+    credentials: Literal["irsa", "static"] = Field(
+        "irsa",
+        description="How Kubeflow authenticates: irsa (IAM roles for service accounts) or static keys.",
+        json_schema_extra=_allowed("irsa or static"),
+    )
+    eks_oidc_provider_arn: str = Field(
+        "",
+        description="The EKS cluster's IAM OIDC provider ARN; required for irsa.",
+        json_schema_extra=_allowed("arn:aws:iam::<account>:oidc-provider/<issuer host>/id/<id>"),
+    )
+    kubeflow_namespace: DnsLabel = Field(
+        "kubeflow",
+        description="Namespace of Kubeflow Pipelines.",
+        json_schema_extra=_allowed("a DNS-1123 label"),
+    )
+    pipeline_service_account: DnsLabel = Field(
+        "ml-pipeline",
+        description="ServiceAccount of the Kubeflow Pipelines API server.",
+        json_schema_extra=_allowed("a DNS-1123 label"),
+    )
+    profile_namespaces: tuple[DnsLabel, ...] = Field(
+        (),
+        description="Kubeflow profile (user) namespaces.",
+        json_schema_extra=_allowed("a list of distinct DNS-1123 labels"),
+    )
+    profile_service_account: DnsLabel = Field(
+        "default-editor",
+        description="ServiceAccount pipeline pods run as in profile namespaces.",
+        json_schema_extra=_allowed("a DNS-1123 label"),
+    )
+    static_access_key_id: SecretStr = Field(
+        SecretStr(""),
+        description="static mode: access key ID you supply (pulumi config set --secret); empty creates an IAM user.",
+        json_schema_extra=_allowed("a secret AKIA... key ID, together with staticSecretAccessKey"),
+    )
+    static_secret_access_key: SecretStr = Field(
+        SecretStr(""),
+        description="static mode: secret access key you supply (pulumi config set --secret).",
+        json_schema_extra=_allowed("a secret value, together with staticAccessKeyId"),
+    )
+    secrets_manager: bool = Field(
+        False,
+        description="static mode: also keep {accesskey, secretkey} in AWS Secrets Manager.",
+        json_schema_extra=_allowed("true or false"),
+    )
+    manage_service_accounts: bool = Field(
+        True,
+        description="irsa mode: annotate the existing ServiceAccounts with their role ARN.",
+        json_schema_extra=_allowed("true or false"),
+    )
+
+    @field_validator("bucket_name")
+    @classmethod
+    def _bucket_name(cls, name: str) -> str:
+        if name and (problem := bucket_name_problem(name)):
+            raise ValueError(problem)
+        return name
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _kms_key_arn(cls, arn: str) -> str:
+        if arn and not KMS_KEY_ARN.match(arn):
+            raise ValueError("not a full KMS key ARN (aliases are not accepted)")
+        return arn
+
+    @field_validator("kms_key_admin_arns")
+    @classmethod
+    def _admins(cls, arns: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in arns:
+            if not IAM_PRINCIPAL_ARN.match(arn):
+                raise ValueError(f"{arn!r} is not an IAM role, user or root ARN")
+        return arns
+
+    @field_validator("eks_oidc_provider_arn")
+    @classmethod
+    def _oidc(cls, arn: str) -> str:
+        if arn and not OIDC_PROVIDER_ARN.match(arn):
+            raise ValueError("not an IAM OIDC provider ARN")
+        return arn
+
+    @field_validator("profile_namespaces")
+    @classmethod
+    def _distinct(cls, namespaces: tuple[str, ...]) -> tuple[str, ...]:
+        seen: set[str] = set()
+        for namespace in namespaces:
+            if namespace in seen:
+                raise ValueError(f"namespace {namespace!r} is listed twice")
+            seen.add(namespace)
+        return namespaces
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} must be 1-128 characters and not start with aws:")
+            if len(value) > 256:
+                raise ValueError(f"tag {key!r} has a value longer than 256 characters")
+        return tags
+
+
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why `name` is not a usable bucket name, or None (S3 general purpose bucket rules)."""
+    if not 3 <= len(name) <= 63:
+        return "must be 3 to 63 characters"
+    if "." in name:
+        return "dots are refused: they break TLS certificate matching for virtual-hosted requests"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*[a-z0-9]", name):
+        return "only lowercase letters, digits and hyphens, starting and ending with a letter or digit"
+    if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
+        return "uses a prefix or suffix that S3 reserves"
+    return None
+
+
+def project_key_names() -> list[str]:
+    """The camelCase config keys, in declaration order."""
+    return [field.alias or name for name, field in StoreConfig.model_fields.items()]
+
+
+def project_config_declarations() -> dict[str, dict[str, object]]:
+    """The typed `config:` section of Pulumi.yaml, derived from StoreConfig.
+
+    Optional strings default to "" rather than having no default: Pulumi treats a declared
+    key without a default as required."""
+    declarations: dict[str, dict[str, object]] = {}
+    for name, field in StoreConfig.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
+        if isinstance(default, bool):
+            kind = "boolean"
+        elif isinstance(default, int):
+            kind = "integer"
+        elif isinstance(default, tuple):
+            kind, default = "array", list(default)
+        elif isinstance(default, dict):
+            kind = "object"
+        else:
+            kind = "string"
+        declaration: dict[str, object] = {"type": kind}
+        if kind == "array":
+            declaration["items"] = {"type": "string"}
+        declaration["description"] = field.description
+        declaration["default"] = default
+        declarations[field.alias or name] = declaration
+    return declarations

@@ -1,0 +1,53 @@
+"""ArtifactKey: the customer-managed KMS key for SSE-KMS, with an explicit policy and alias."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from . import policies
+
+KEY_COMPONENT_TYPE = "kubeflow:storage:ArtifactKey"
+
+
+@dataclass(frozen=True)
+class ArtifactKeyArgs:
+    alias: str
+    account_id: pulumi.Input[str]
+    partition: str
+    region: str
+    admin_arns: tuple[str, ...] = ()
+    rotation_days: int = 365
+    deletion_window_days: int = 30
+    tags: dict[str, str] | None = None
+    protect: bool = False
+
+
+class ArtifactKey(pulumi.ComponentResource):
+    """Symmetric key, rotation on, lockout safety check kept, plus `alias/...` for people (never for S3)."""
+
+    key: aws.kms.Key
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ArtifactKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(KEY_COMPONENT_TYPE, name, None, opts)
+        policy = pulumi.Output.from_input(args.account_id).apply(
+            lambda account: policies.key_policy(account, args.partition, args.region, args.admin_arns)
+        )
+        self.key = aws.kms.Key(
+            name,
+            description=f"Kubeflow Pipelines artifacts ({args.alias})",
+            enable_key_rotation=True,
+            rotation_period_in_days=args.rotation_days,
+            deletion_window_in_days=args.deletion_window_days,
+            bypass_policy_lockout_safety_check=False,
+            policy=policy,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
+        aws.kms.Alias(f"{name}-alias", name=args.alias, target_key_id=self.key.key_id,
+                      opts=pulumi.ResourceOptions(parent=self))
+        self.arn = self.key.arn
+        self.register_outputs({"arn": self.arn})

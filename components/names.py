@@ -1,0 +1,66 @@
+"""Every name the project or Kubeflow relies on, defined once and imported where needed."""
+
+from __future__ import annotations
+
+import re
+
+PROJECT = "kubeflow-artifact-store"
+COMPONENT_TYPE = "kubeflow:storage:KubeflowArtifactStore"
+
+# Names a running Kubeflow Pipelines reads (shared/reference/kubeflow-on-aws.md): never rename.
+KUBEFLOW_SECRET_NAME = "mlpipeline-minio-artifact"
+KUBEFLOW_CONFIGMAP_NAME = "pipeline-install-config"
+SECRET_ACCESS_KEY_FIELD = "secretkey"
+ACCESS_KEY_FIELD = "accesskey"
+IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+IRSA_AUDIENCE = "sts.amazonaws.com"
+
+MANAGED_BY_TAG = ("managed-by", "pulumi/kubeflow-artifact-store")
+STACK_TAG = "pulumi-stack"
+
+# The AWS provider caps bucket_prefix at 37 characters (it appends a 26-character suffix).
+BUCKET_PREFIX_MAX = 37
+ACCESS_LOG_PREFIX = "s3-access-logs/"
+
+
+def stack_slug(stack: str) -> str:
+    """A stack name reduced to what S3 and KMS names accept (lowercase, digits, hyphens)."""
+    return re.sub(r"[^a-z0-9-]+", "-", stack.lower()).strip("-") or "stack"
+
+
+def bucket_prefix(stack: str) -> str:
+    prefix = f"kf-artifacts-{stack_slug(stack)}"
+    return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+
+
+def log_bucket_prefix(stack: str) -> str:
+    prefix = f"kf-artifact-logs-{stack_slug(stack)}"
+    return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+
+
+def kms_alias(stack: str) -> str:
+    return f"alias/kubeflow-artifacts-{stack_slug(stack)}"
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def s3_endpoint_host(region: str) -> str:
+    """The S3 host Kubeflow's minio client should talk to (reference: minioServiceHost)."""
+    partition = partition_of(region)
+    if partition == "aws-cn":
+        return f"s3.{region}.amazonaws.com.cn"
+    if partition == "aws-us-gov":
+        return f"s3.{region}.amazonaws.com"
+    return "s3.amazonaws.com"
+
+
+def s3_service_principal_host(region: str) -> str:
+    """The value of kms:ViaService for S3 in this region."""
+    suffix = ".amazonaws.com.cn" if partition_of(region) == "aws-cn" else ".amazonaws.com"
+    return f"s3.{region}{suffix}"

@@ -1,0 +1,182 @@
+"""Settings: the stack's config read once, validated as a whole, and frozen.
+
+Pure Python (no Pulumi engine needed), so the offline `check`, the policy pack and the
+tests use exactly the validation the program uses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import names
+from .config_model import ACCESS_KEY_ID, OIDC_PROVIDER_ARN, StoreConfig, project_key_names
+
+# Keys whose values must never be echoed in an error or log.
+SECRET_KEYS = frozenset({"staticAccessKeyId", "staticSecretAccessKey"})
+_STRUCTURED = {"kmsKeyAdminArns", "profileNamespaces", "tags"}
+
+
+class ConfigError(ValueError):
+    """Invalid stack configuration. str() is one line: key, bad value (never a secret's), what is allowed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the component needs: the stack, its region and the validated project config."""
+
+    stack: str
+    region: str
+    config: StoreConfig
+    # Project keys whose value is a Pulumi secret (encrypted in the stack file).
+    secret_keys: frozenset[str] = frozenset()
+
+    @property
+    def partition(self) -> str:
+        return names.partition_of(self.region)
+
+    @property
+    def s3_endpoint(self) -> str:
+        return names.s3_endpoint_host(self.region)
+
+    @property
+    def kms_enabled(self) -> bool:
+        return self.config.encryption == "sse-kms"
+
+    @property
+    def creates_kms_key(self) -> bool:
+        return self.kms_enabled and not self.config.kms_key_arn
+
+    @property
+    def static_keys_supplied(self) -> bool:
+        return bool(self.config.static_access_key_id.get_secret_value())
+
+    @property
+    def oidc_issuer(self) -> str:
+        """The issuer host path, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC (from the provider ARN)."""
+        match = OIDC_PROVIDER_ARN.match(self.config.eks_oidc_provider_arn)
+        return match.group(2) if match else ""
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return (self.config.kubeflow_namespace, *self.config.profile_namespaces)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        key, value = names.MANAGED_BY_TAG
+        return {**self.config.tags, names.STACK_TAG: self.stack, key: value}
+
+
+def _one_line(key: str, value: Any, allowed: str, why: str = "") -> ConfigError:
+    shown = "[secret]" if key in SECRET_KEYS else json.dumps(value) if not isinstance(value, str) else repr(value)
+    reason = f" ({why})" if why else ""
+    return ConfigError(f"{names.PROJECT}:{key}: invalid value {shown}{reason}; allowed: {allowed}")
+
+
+def _allowed_for(key: str) -> str:
+    for name, field in StoreConfig.model_fields.items():
+        if (field.alias or name) == key:
+            return (field.json_schema_extra or {}).get("allowed", "")  # type: ignore[union-attr]
+    return ""
+
+
+def _parse(key: str, raw: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text; stack files may hold YAML values."""
+    if key in _STRUCTURED and isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise _one_line(key, raw, _allowed_for(key), f"not JSON: {error.msg}") from None
+    return raw
+
+
+def load_settings(
+    stack: str,
+    raw_config: Mapping[str, Any],
+    secret_keys: frozenset[str] | set[str] = frozenset(),
+    region: str = "",
+) -> Settings:
+    """Validate a stack's config. `raw_config` maps full keys (`kubeflow-artifact-store:encryption`,
+    `aws:region`) to values; `secret_keys` names those that are Pulumi secrets.
+    Raises ConfigError with a one-line message on the first problem found."""
+    prefix = f"{names.PROJECT}:"
+    valid = project_key_names()
+    values: dict[str, Any] = {}
+    secrets = frozenset(k.removeprefix(prefix) for k in secret_keys if k.startswith(prefix))
+    for full_key, raw in raw_config.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key.removeprefix(prefix)
+        if key not in valid:
+            hint = difflib.get_close_matches(key, valid, n=1)
+            did_you_mean = f"did you mean {hint[0]}? " if hint else ""
+            raise ConfigError(
+                f"{full_key}: unknown config key; {did_you_mean}valid keys: {', '.join(valid)}"
+            )
+        values[key] = _parse(key, raw)
+
+    for key in SECRET_KEYS & values.keys():
+        if values[key] not in ("", None) and key not in secrets:
+            raise ConfigError(
+                f"{prefix}{key}: plain value refused (not shown); allowed: a secret, "
+                f"set with `pulumi config set --secret {key} ...`"
+            )
+    try:
+        config = StoreConfig.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = str(first["loc"][0]) if first["loc"] else "config"
+        bad = values.get(key, first.get("input"))
+        why = first["msg"].removeprefix("Value error, ")
+        raise _one_line(key, bad, _allowed_for(key), why) from None
+
+    region = region or str(raw_config.get("aws:region", ""))
+    if not region:
+        raise ConfigError("aws:region: not set; allowed: an AWS region, e.g. `pulumi config set aws:region eu-west-1`")
+    settings = Settings(stack=stack, region=region, config=config, secret_keys=secrets)
+    _check_combinations(settings)
+    return settings
+
+
+def _check_combinations(settings: Settings) -> None:
+    """Rules that involve more than one key; each error names the key that must change."""
+    c = settings.config
+    if c.kms_key_arn and not settings.kms_enabled:
+        raise _one_line("kmsKeyArn", c.kms_key_arn, "only with encryption sse-kms", "encryption is sse-s3")
+    if c.kms_key_arn and c.kms_key_admin_arns:
+        raise _one_line(
+            "kmsKeyAdminArns", list(c.kms_key_admin_arns), "empty when kmsKeyArn is set", "the key is not created here"
+        )
+    if c.kms_key_arn and f":kms:{settings.region}:" not in c.kms_key_arn:
+        raise _one_line("kmsKeyArn", c.kms_key_arn, f"a key in the bucket's region {settings.region}")
+    if c.kms_key_arn and names.partition_of(settings.region) != c.kms_key_arn.split(":")[1]:
+        raise _one_line("kmsKeyArn", c.kms_key_arn, f"a key in partition {settings.partition}")
+    if c.credentials == "irsa" and not c.eks_oidc_provider_arn:
+        raise _one_line("eksOidcProviderArn", "", "the EKS OIDC provider ARN (required with credentials irsa)")
+    if c.eks_oidc_provider_arn and c.eks_oidc_provider_arn.split(":")[1] != settings.partition:
+        raise _one_line("eksOidcProviderArn", c.eks_oidc_provider_arn, f"a provider in partition {settings.partition}")
+    key_id = c.static_access_key_id.get_secret_value()
+    secret = c.static_secret_access_key.get_secret_value()
+    if bool(key_id) != bool(secret):
+        missing = "staticSecretAccessKey" if key_id else "staticAccessKeyId"
+        raise ConfigError(
+            f"{names.PROJECT}:{missing}: missing; allowed: staticAccessKeyId and staticSecretAccessKey both set or neither"
+        )
+    if key_id and c.credentials != "static":
+        raise ConfigError(
+            f"{names.PROJECT}:staticAccessKeyId: set (not shown) but credentials is irsa; allowed: only with credentials static"
+        )
+    # A secret value unreadable offline (`check` without the passphrase) is a placeholder; skip its format.
+    if key_id and not key_id.startswith("[secret") and not ACCESS_KEY_ID.match(key_id):
+        raise ConfigError(f"{names.PROJECT}:staticAccessKeyId: invalid value [secret]; allowed: an AKIA... or ASIA... key ID")
+    if c.secrets_manager and c.credentials != "static":
+        raise _one_line("secretsManager", True, "true only with credentials static", "irsa mode has no keys to store")
+    if c.kubeflow_namespace in c.profile_namespaces:
+        raise _one_line(
+            "profileNamespaces", list(c.profile_namespaces), f"namespaces other than kubeflowNamespace {c.kubeflow_namespace!r}"
+        )

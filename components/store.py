@@ -1,0 +1,133 @@
+"""KubeflowArtifactStore: the hardened artifact bucket, its key, logging, Kubeflow access and settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from . import names, policies
+from .access import KubeflowAccess
+from .bucket import HardenedBucket, HardenedBucketArgs
+from .kms import ArtifactKey, ArtifactKeyArgs
+from .kube import KubeflowKubernetesConfig
+from .settings import Settings
+
+LOG_RETENTION_DAYS = 365
+
+
+class KubeflowArtifactStore(pulumi.ComponentResource):
+    """Everything Kubeflow Pipelines needs to keep its artifacts in S3, secure by default.
+
+    Children: ArtifactKey (sse-kms without kmsKeyArn), HardenedBucket `artifacts`,
+    HardenedBucket `access-logs` + BucketLogging (accessLogging), BucketNotification
+    (eventNotifications), KubeflowAccess (IAM) and KubeflowKubernetesConfig (Secrets, patches)."""
+
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str] | None
+    log_bucket_name: pulumi.Output[str] | None
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(names.COMPONENT_TYPE, name, None, opts)
+        c = settings.config
+        self._settings = settings
+        child = pulumi.ResourceOptions(parent=self)
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+
+        self.kms_key_arn = None
+        if settings.creates_kms_key:
+            key = ArtifactKey(
+                f"{name}-key",
+                ArtifactKeyArgs(
+                    alias=names.kms_alias(settings.stack), account_id=account_id, partition=settings.partition,
+                    region=settings.region, admin_arns=c.kms_key_admin_arns, rotation_days=c.kms_key_rotation_days,
+                    deletion_window_days=c.kms_deletion_window_days, tags=settings.tags, protect=c.protect,
+                ),
+                opts=child,
+            )
+            self.kms_key_arn = key.arn
+        elif c.kms_key_arn:
+            self.kms_key_arn = pulumi.Output.from_input(c.kms_key_arn)
+
+        key_arn = self.kms_key_arn
+        artifacts = HardenedBucket(
+            f"{name}-artifacts",
+            HardenedBucketArgs(
+                policy=lambda arn: pulumi.Output.all(arn, key_arn).apply(
+                    lambda v: policies.artifact_bucket_policy(v[0], v[1])
+                ),
+                name=c.bucket_name,
+                name_prefix=names.bucket_prefix(settings.stack),
+                tags=settings.tags,
+                kms_key_arn=key_arn,
+                versioning=c.versioning,
+                noncurrent_version_expiration_days=c.noncurrent_version_expiration_days,
+                abort_incomplete_upload_days=c.abort_incomplete_upload_days,
+                protect=c.protect,
+            ),
+            opts=child,
+        )
+        self.bucket_name = artifacts.bucket.bucket
+        self.bucket_arn = artifacts.bucket.arn
+
+        self.log_bucket_name = None
+        if c.access_logging:
+            self.log_bucket_name = self._access_logs(name, settings, artifacts, account_id)
+        if c.event_notifications:
+            aws.s3.BucketNotification(f"{name}-events", bucket=artifacts.bucket.id, eventbridge=True, opts=child)
+
+        self.access = KubeflowAccess(f"{name}-access", settings, self.bucket_arn, key_arn, opts=child)
+        self.kubernetes = KubeflowKubernetesConfig(
+            f"{name}-kubernetes", settings, self.bucket_name, key_arn, self.access, opts=child
+        )
+        self.region = settings.region
+        self.s3_endpoint = settings.s3_endpoint
+        self.register_outputs(self.exports())
+
+    def _access_logs(
+        self, name: str, settings: Settings, artifacts: HardenedBucket, account_id: pulumi.Output[str]
+    ) -> pulumi.Output[str]:
+        """A log bucket as hardened as the artifact bucket, except SSE-S3: S3 cannot deliver logs
+        into an SSE-KMS bucket."""
+        logs = HardenedBucket(
+            f"{name}-access-logs",
+            HardenedBucketArgs(
+                policy=lambda arn: pulumi.Output.all(arn, artifacts.bucket.arn, account_id).apply(
+                    lambda v: policies.log_bucket_policy(v[0], v[1], v[2])
+                ),
+                name_prefix=names.log_bucket_prefix(settings.stack),
+                tags=settings.tags,
+                expiration_days=LOG_RETENTION_DAYS,
+                noncurrent_version_expiration_days=settings.config.noncurrent_version_expiration_days,
+                abort_incomplete_upload_days=settings.config.abort_incomplete_upload_days,
+                protect=settings.config.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.s3.BucketLogging(
+            f"{name}-logging",
+            bucket=artifacts.bucket.id,
+            target_bucket=logs.bucket.id,
+            target_prefix=names.ACCESS_LOG_PREFIX,
+            # Delivery is granted by the log bucket's policy; it must exist first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs.policy]),
+        )
+        return logs.bucket.bucket
+
+    def exports(self) -> dict[str, Any]:
+        """Stack outputs, camelCase as documented in the README."""
+        return {
+            "bucketName": self.bucket_name,
+            "bucketArn": self.bucket_arn,
+            "region": self.region,
+            "s3Endpoint": self.s3_endpoint,
+            "kmsKeyArn": self.kms_key_arn,
+            "logBucketName": self.log_bucket_name,
+            "secretName": self.kubernetes.secret_name,
+            "kubeflowNamespace": self._settings.config.kubeflow_namespace,
+            "pipelineRoleArn": self.access.pipeline_role_arn,
+            "profileRoleArns": self.access.profile_role_arns,
+            "credentialsSecretArn": self.access.credentials_secret_arn,
+        }
