@@ -1,0 +1,271 @@
+"""Every security control, defined once: id, title, severity, benchmark ids, and a check.
+
+A check returns None when the state satisfies the control, or a one-line reason when it
+does not. Checks never see NOT_REPORTED: `evaluate` answers those before calling them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .state import (
+    ACCESS_LOGS,
+    ARTIFACTS,
+    BucketState,
+    Expectations,
+    IdentityState,
+    KeyState,
+    as_list,
+    is_everyone,
+    statements,
+)
+
+PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+OPERATORS_IF_EXISTS = "StringNotEqualsIfExists"
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    title: str
+    severity: str  # "high" | "medium" | "low"
+    benchmarks: tuple[str, ...]
+    scope: str  # "bucket" | "artifact-bucket" | "log-bucket" | "key" | "identity"
+    fields: tuple[str, ...]  # state fields the check reads (NOT_REPORTED on any: not judged)
+    check: Callable[[Any], str | None]
+    required: Callable[[Expectations], bool] = lambda expectations: True
+
+
+def _denies(policy: Any, condition_key: str, operator: str | None = None) -> list[dict[str, Any]]:
+    """Deny-to-everyone statements whose condition tests `condition_key`."""
+    found = []
+    for statement in statements(policy):
+        if statement.get("Effect") != "Deny" or not is_everyone(statement.get("Principal")):
+            continue
+        for op, tests in (statement.get("Condition") or {}).items():
+            if condition_key in tests and (operator is None or op == operator):
+                found.append(statement)
+    return found
+
+
+def _check_public_access(b: BucketState) -> str | None:
+    flags = b.public_access_block or {}
+    off = [flag for flag in PUBLIC_ACCESS_FLAGS if flags.get(flag) is not True]
+    return f"public access block flags not on: {', '.join(off)}" if off else None
+
+
+def _check_ownership(b: BucketState) -> str | None:
+    return None if b.ownership == "BucketOwnerEnforced" else f"object ownership is {b.ownership or 'unset'}, ACLs stay usable"
+
+
+def _check_encryption(b: BucketState) -> str | None:
+    if b.sse_algorithm not in ("AES256", "aws:kms", "aws:kms:dsse"):
+        return "no default encryption"
+    return None
+
+
+def _check_no_public_grant(b: BucketState) -> str | None:
+    for statement in statements(b.policy):
+        if statement.get("Effect") == "Allow" and is_everyone(statement.get("Principal")) and not statement.get("Condition"):
+            return f"policy statement {statement.get('Sid', '?')} allows everyone without conditions"
+    return None
+
+
+def _check_tls(b: BucketState) -> str | None:
+    for statement in _denies(b.policy, "aws:SecureTransport", "Bool"):
+        resources = as_list(statement.get("Resource"))
+        covers_objects = any(str(r).endswith("/*") for r in resources)
+        covers_bucket = any(not str(r).endswith("/*") for r in resources)
+        if str(statement["Condition"]["Bool"]["aws:SecureTransport"]).lower() == "false" and covers_objects and covers_bucket:
+            return None
+    return "bucket policy does not deny aws:SecureTransport=false on the bucket and its objects"
+
+
+def _check_tls12(b: BucketState) -> str | None:
+    for statement in _denies(b.policy, "s3:TlsVersion", "NumericLessThan"):
+        if str(statement["Condition"]["NumericLessThan"]["s3:TlsVersion"]) == "1.2":
+            return None
+    return "bucket policy does not deny TLS below 1.2"
+
+
+def _check_versioning(b: BucketState) -> str | None:
+    return None if b.versioning == "Enabled" else f"versioning is {b.versioning or 'off'}"
+
+
+def _check_lifecycle(b: BucketState) -> str | None:
+    enabled = [rule for rule in b.lifecycle_rules or [] if rule.get("status") == "Enabled"]
+    if not enabled:
+        return "no enabled lifecycle rule"
+    if not any(rule.get("abort_days") for rule in enabled):
+        return "no lifecycle rule aborts incomplete multipart uploads"
+    if b.versioning == "Enabled" and not any(rule.get("noncurrent_days") for rule in enabled):
+        return "versioned bucket without noncurrent version expiration"
+    return None
+
+
+def _check_kms(b: BucketState) -> str | None:
+    if b.sse_algorithm != "aws:kms":
+        return f"default encryption is {b.sse_algorithm or 'none'}, not SSE-KMS"
+    if not b.kms_key_id:
+        return "SSE-KMS without a key ARN"
+    if not b.bucket_key_enabled:
+        return "S3 bucket key off (every object costs a KMS call)"
+    return None
+
+
+def _check_upload_headers(b: BucketState) -> str | None:
+    """Uploads cannot pick another algorithm, another key or SSE-C, and default encryption keeps working."""
+    for statement in statements(b.policy):
+        if statement.get("Effect") == "Deny" and "StringNotEquals" in (statement.get("Condition") or {}):
+            tests = statement["Condition"]["StringNotEquals"]
+            if any(key.startswith("s3:x-amz-server-side-encryption") for key in tests):
+                return f"statement {statement.get('Sid', '?')} uses StringNotEquals: uploads without a header are refused"
+    if not _denies(b.policy, "s3:x-amz-server-side-encryption", OPERATORS_IF_EXISTS):
+        return "bucket policy lets uploads choose another encryption algorithm"
+    if b.sse_algorithm == "aws:kms" and not _denies(b.policy, "s3:x-amz-server-side-encryption-aws-kms-key-id", OPERATORS_IF_EXISTS):
+        return "bucket policy lets uploads choose another KMS key"
+    sse_c_blocked = "SSE-C" in (b.blocked_encryption_types or [])
+    if not sse_c_blocked and not _denies(b.policy, "s3:x-amz-server-side-encryption-customer-algorithm", "Null"):
+        return "SSE-C uploads are not refused"
+    return None
+
+
+def _check_logging(b: BucketState) -> str | None:
+    return None if b.logging_target else "server access logging off"
+
+
+def _check_events(b: BucketState) -> str | None:
+    return None if b.eventbridge else "no EventBridge notifications"
+
+
+def _check_log_delivery(b: BucketState) -> str | None:
+    if b.sse_algorithm != "AES256":
+        return "log bucket must use SSE-S3: S3 cannot deliver access logs into an SSE-KMS bucket"
+    for statement in statements(b.policy):
+        principal = statement.get("Principal") or {}
+        if statement.get("Effect") == "Allow" and "logging.s3.amazonaws.com" in as_list(principal.get("Service") if isinstance(principal, dict) else None):
+            tests = {key for op in (statement.get("Condition") or {}).values() for key in op}
+            if {"aws:SourceAccount", "aws:SourceArn"} <= tests:
+                return None
+            return "log delivery grant lacks aws:SourceAccount and aws:SourceArn conditions"
+    return "no policy grant for logging.s3.amazonaws.com"
+
+
+def _check_rotation(k: KeyState) -> str | None:
+    return None if k.rotation_enabled else "automatic key rotation off"
+
+
+def _check_key_alive(k: KeyState) -> str | None:
+    if k.key_state == "PendingDeletion":
+        return "key is scheduled for deletion"
+    if k.enabled is False or k.key_state not in ("Enabled", None):
+        return f"key is not enabled ({k.key_state})"
+    return None
+
+
+def _check_key_policy(k: KeyState) -> str | None:
+    if not statements(k.policy):
+        return "no explicit key policy"
+    if k.bypass_lockout_check:
+        return "policy lockout safety check bypassed"
+    for statement in statements(k.policy):
+        if statement.get("Effect") == "Allow" and is_everyone(statement.get("Principal")) and not statement.get("Condition"):
+            return f"statement {statement.get('Sid', '?')} allows everyone without conditions"
+    if not any(arn.endswith(":root") for s in statements(k.policy) for arn in _aws_principals(s)):
+        return "account root statement missing: the key can become unmanageable"
+    return None
+
+
+def _aws_principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    return [str(p) for p in as_list(principal.get("AWS"))] if isinstance(principal, dict) else []
+
+
+def _check_key_admins(k: KeyState) -> str | None:
+    crypto = {"kms:encrypt", "kms:decrypt", "kms:generatedatakey", "kms:reencryptfrom", "kms:*"}
+    for statement in statements(k.policy):
+        if statement.get("Sid") == "AllowKeyAdministration":
+            used = {a.lower() for a in as_list(statement.get("Action"))} & crypto
+            if used:
+                return f"key administrators may also use the key: {', '.join(sorted(used))}"
+    return None
+
+
+def _check_least_privilege(i: IdentityState) -> str | None:
+    for document in i.policies:
+        for statement in statements(document):
+            if statement.get("Effect") != "Allow":
+                continue
+            actions = [str(a) for a in as_list(statement.get("Action"))]
+            wild = [a for a in actions if a == "*" or a.endswith(":*")]
+            if wild or statement.get("NotAction"):
+                return f"allows wildcard actions {wild or 'NotAction'}"
+            if "*" in as_list(statement.get("Resource")) or statement.get("NotResource"):
+                return f"allows {', '.join(actions)} on every resource"
+    return None
+
+
+def _check_irsa_trust(i: IdentityState) -> str | None:
+    if i.trust_policy is None:
+        return None  # an IAM user (static mode): no trust policy to judge
+    for statement in statements(i.trust_policy):
+        tests = (statement.get("Condition") or {}).get("StringEquals", {})
+        if not any(key.endswith(":sub") for key in tests) or not any(key.endswith(":aud") for key in tests):
+            return "trust policy does not pin both the ServiceAccount (sub) and audience (aud)"
+    return None
+
+
+CONTROLS: tuple[Control, ...] = (
+    Control("KF-S3-01", "Public access block: all four flags on", "high",
+            ("S3.8", "S3.1", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV2_AWS_6"),
+            "bucket", ("public_access_block",), _check_public_access),
+    Control("KF-S3-02", "No public read or write through policy or ACL", "high",
+            ("S3.2", "S3.3"), "bucket", ("policy",), _check_no_public_grant),
+    Control("KF-S3-03", "ACLs disabled (ownership BucketOwnerEnforced)", "medium",
+            ("S3.12", "CKV2_AWS_65"), "bucket", ("ownership",), _check_ownership),
+    Control("KF-S3-04", "Default encryption at rest", "high",
+            ("CKV_AWS_19",), "bucket", ("sse_algorithm",), _check_encryption),
+    Control("KF-S3-05", "Bucket policy denies requests without TLS", "high",
+            ("S3.5", "CIS 2.1.1"), "bucket", ("policy",), _check_tls),
+    Control("KF-S3-06", "Bucket policy denies TLS below 1.2", "medium",
+            (), "bucket", ("policy",), _check_tls12),
+    Control("KF-S3-07", "Versioning enabled", "medium",
+            ("S3.14", "CKV_AWS_21"), "bucket", ("versioning",), _check_versioning,
+            required=lambda e: e.require_versioning),
+    Control("KF-S3-08", "Lifecycle: abort incomplete uploads, expire noncurrent versions", "low",
+            ("S3.10", "S3.13", "CKV2_AWS_61", "CKV_AWS_300"), "bucket", ("lifecycle_rules", "versioning"),
+            _check_lifecycle),
+    Control("KF-S3-09", "SSE-KMS with a customer key and bucket key", "medium",
+            ("S3.17", "CKV_AWS_145"), "artifact-bucket", ("sse_algorithm", "kms_key_id", "bucket_key_enabled"),
+            _check_kms, required=lambda e: e.require_kms),
+    Control("KF-S3-10", "Uploads cannot choose another algorithm, key or SSE-C", "medium",
+            (), "artifact-bucket", ("policy", "sse_algorithm", "blocked_encryption_types"), _check_upload_headers),
+    Control("KF-S3-11", "Server access logging on", "medium",
+            ("S3.9", "CKV_AWS_18"), "artifact-bucket", ("logging_target",), _check_logging,
+            required=lambda e: e.require_logging),
+    Control("KF-S3-12", "Event notifications to EventBridge", "low",
+            ("CKV2_AWS_62",), "artifact-bucket", ("eventbridge",), _check_events,
+            required=lambda e: e.require_notifications),
+    Control("KF-S3-13", "Log bucket: SSE-S3 and a conditioned delivery grant", "medium",
+            (), "log-bucket", ("sse_algorithm", "policy"), _check_log_delivery),
+    Control("KF-KMS-01", "Key enabled and not scheduled for deletion", "high",
+            ("KMS.3", "CKV_AWS_227"), "key", ("enabled", "key_state"), _check_key_alive),
+    Control("KF-KMS-02", "Automatic key rotation on", "medium",
+            ("KMS.4", "CKV_AWS_7"), "key", ("rotation_enabled",), _check_rotation),
+    Control("KF-KMS-03", "Explicit key policy, root kept, no public principal", "high",
+            ("KMS.5", "CKV_AWS_33", "CKV2_AWS_64"), "key", ("policy", "bypass_lockout_check"), _check_key_policy),
+    Control("KF-KMS-04", "Key administrators cannot use the key", "medium",
+            (), "key", ("policy",), _check_key_admins),
+    Control("KF-IAM-01", "Kubeflow identities: no wildcard action or resource", "high",
+            ("KMS.1", "KMS.2", "CKV_AWS_63", "CKV_AWS_355"), "identity", ("policies",), _check_least_privilege),
+    Control("KF-IAM-02", "IRSA trust pinned to one ServiceAccount and audience", "high",
+            (), "identity", ("trust_policy",), _check_irsa_trust),
+)
+
+SCOPES = {"bucket": None, "artifact-bucket": ARTIFACTS, "log-bucket": ACCESS_LOGS}
+
+
+def control(control_id: str) -> Control:
+    return next(c for c in CONTROLS if c.id == control_id)

@@ -1,0 +1,66 @@
+"""Evaluate every control over a Snapshot: one Finding per (control, resource)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .controls import CONTROLS, SCOPES, Control
+from .state import NOT_REPORTED, Expectations, Snapshot
+
+PASS = "pass"
+FAIL = "fail"
+WAIVED = "waived"  # failed, but the stack's settings do not require it
+NOT_REPORTED_VERDICT = "not reported by endpoint"
+
+
+@dataclass(frozen=True)
+class Finding:
+    control: str
+    title: str
+    severity: str
+    benchmarks: tuple[str, ...]
+    resource: str
+    verdict: str
+    detail: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        return self.verdict == FAIL
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "benchmarks": list(self.benchmarks)}
+
+
+def _subjects(control: Control, snapshot: Snapshot) -> list[object]:
+    if control.scope == "key":
+        return list(snapshot.keys)
+    if control.scope == "identity":
+        return list(snapshot.identities)
+    role = SCOPES[control.scope]
+    return [b for b in snapshot.buckets if role is None or b.role == role]
+
+
+def evaluate_control(control: Control, subject: object, expectations: Expectations) -> Finding:
+    def finding(verdict: str, detail: str = "") -> Finding:
+        return Finding(control.id, control.title, control.severity, control.benchmarks,
+                       getattr(subject, "name"), verdict, detail)
+
+    missing = [f for f in control.fields if getattr(subject, f, None) is NOT_REPORTED]
+    if missing:
+        return finding(NOT_REPORTED_VERDICT, f"{', '.join(missing)} not reported by endpoint")
+    problem = control.check(subject)
+    if problem is None:
+        return finding(PASS)
+    return finding(FAIL if control.required(expectations) else WAIVED, problem)
+
+
+def evaluate(snapshot: Snapshot, expectations: Expectations, controls: tuple[Control, ...] = CONTROLS) -> list[Finding]:
+    return [
+        evaluate_control(control, subject, expectations)
+        for control in controls
+        for subject in _subjects(control, snapshot)
+    ]
+
+
+def exit_code(findings: list[Finding]) -> int:
+    return 1 if any(f.blocking for f in findings) else 0

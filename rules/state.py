@@ -1,0 +1,126 @@
+"""The state the rules judge, whatever it was read from (program inputs, a preview, live AWS).
+
+Each field is the value, None when the setting is absent, or NOT_REPORTED when the source
+cannot tell (an endpoint that does not report it): a rule never turns NOT_REPORTED into a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+
+class _NotReported:
+    def __repr__(self) -> str:
+        return "NOT_REPORTED"
+
+
+NOT_REPORTED: Final = _NotReported()
+
+ARTIFACTS = "artifacts"
+ACCESS_LOGS = "access-logs"
+
+
+@dataclass
+class BucketState:
+    name: str
+    role: str = ARTIFACTS
+    public_access_block: dict[str, bool] | None | _NotReported = None
+    ownership: str | None | _NotReported = None
+    sse_algorithm: str | None | _NotReported = None
+    kms_key_id: str | None | _NotReported = None
+    bucket_key_enabled: bool | None | _NotReported = None
+    blocked_encryption_types: list[str] | None | _NotReported = None
+    policy: dict[str, Any] | None | _NotReported = None
+    versioning: str | None | _NotReported = None
+    # Normalised rules: {"status", "abort_days", "noncurrent_days", "expiration_days"}
+    lifecycle_rules: list[dict[str, Any]] | None | _NotReported = None
+    logging_target: str | None | _NotReported = None
+    eventbridge: bool | None | _NotReported = None
+
+
+@dataclass
+class KeyState:
+    name: str
+    enabled: bool | None | _NotReported = True
+    key_state: str | None | _NotReported = "Enabled"
+    rotation_enabled: bool | None | _NotReported = None
+    rotation_days: int | None | _NotReported = None
+    policy: dict[str, Any] | None | _NotReported = None
+    bypass_lockout_check: bool | None | _NotReported = False
+
+
+@dataclass
+class IdentityState:
+    """An IAM role or user and the policies attached to it."""
+
+    name: str
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    trust_policy: dict[str, Any] | None = None
+
+
+@dataclass
+class Snapshot:
+    buckets: list[BucketState] = field(default_factory=list)
+    keys: list[KeyState] = field(default_factory=list)
+    identities: list[IdentityState] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """Which optional controls this stack must pass (from its settings and its environment)."""
+
+    require_kms: bool = False
+    require_logging: bool = False
+    require_notifications: bool = False
+    require_versioning: bool = True
+
+    def merged(self, other: Expectations) -> Expectations:
+        return Expectations(
+            require_kms=self.require_kms or other.require_kms,
+            require_logging=self.require_logging or other.require_logging,
+            require_notifications=self.require_notifications or other.require_notifications,
+            require_versioning=self.require_versioning or other.require_versioning,
+        )
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> Expectations:
+        """From CrossGuard policy config (camelCase keys); absent keys keep the defaults."""
+        config = config or {}
+        default = cls()
+        return cls(
+            require_kms=bool(config.get("requireKms", default.require_kms)),
+            require_logging=bool(config.get("requireLogging", default.require_logging)),
+            require_notifications=bool(config.get("requireNotifications", default.require_notifications)),
+            require_versioning=bool(config.get("requireVersioning", default.require_versioning)),
+        )
+
+    def as_config(self) -> dict[str, bool]:
+        return {
+            "requireKms": self.require_kms,
+            "requireLogging": self.require_logging,
+            "requireNotifications": self.require_notifications,
+            "requireVersioning": self.require_versioning,
+        }
+
+
+def statements(policy: Any) -> list[dict[str, Any]]:
+    """A policy document's statements as a list, whatever shape it came in."""
+    if not isinstance(policy, dict):
+        return []
+    found = policy.get("Statement", [])
+    return [found] if isinstance(found, dict) else list(found)
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def is_everyone(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any("*" in as_list(v) for v in principal.values())
+    return False
