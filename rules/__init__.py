@@ -1,11 +1,11 @@
 """Security rules: plain Python, no engine. Used by `check` (offline), the CrossGuard policy
 pack (deploy time) and `verify` (live AWS), so all three give the same verdicts."""
 
-from .controls import CONTROLS, Control, control
+from .controls import CONTROLS, POLICY_NAMES, Control, control, policy_name
 from .evaluate import FAIL, NOT_REPORTED_VERDICT, PASS, WAIVED, Finding, evaluate, exit_code
 from .state import NOT_REPORTED, BucketState, Expectations, IdentityState, KeyState, Snapshot
 
 __all__ = [
-    "CONTROLS", "FAIL", "NOT_REPORTED", "NOT_REPORTED_VERDICT", "PASS", "WAIVED", "BucketState", "Control",
+    "CONTROLS", "POLICY_NAMES", "policy_name", "FAIL", "NOT_REPORTED", "NOT_REPORTED_VERDICT", "PASS", "WAIVED", "BucketState", "Control",
     "Expectations", "Finding", "IdentityState", "KeyState", "Snapshot", "control", "evaluate", "exit_code",
 ]

@@ -269,3 +269,11 @@ SCOPES = {"bucket": None, "artifact-bucket": ARTIFACTS, "log-bucket": ACCESS_LOG
 
 def control(control_id: str) -> Control:
     return next(c for c in CONTROLS if c.id == control_id)
+
+
+def policy_name(c: Control) -> str:
+    """The CrossGuard policy name of a control (policy names are lowercase)."""
+    return c.id.lower()
+
+
+POLICY_NAMES: tuple[str, ...] = tuple(policy_name(c) for c in CONTROLS)

@@ -1,0 +1,56 @@
+"""`check`: the program under the mock engine with a stack's config, judged by the rules. No cloud, no CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rules import Finding, evaluate, exit_code
+from rules.from_resources import Resource, snapshot_from_resources
+
+from .environments import environment
+from .offline import ROOT, MockRun, run_program
+from .stackfiles import expectations_for, read_stack_config, settings_for
+
+
+@dataclass
+class CheckReport:
+    env: str
+    run: MockRun
+    findings: list[Finding]
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.findings)
+
+    def inventory(self) -> list[dict[str, str]]:
+        names = {r.urn: r.name for r in self.run.resources}
+        return [
+            {"type": r.type, "name": r.name, "parent": names.get(r.parent, "")}
+            for r in self.run.resources
+            if r.type != "pulumi:pulumi:Stack"
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "command": "check",
+            "env": self.env,
+            "resources": self.inventory(),
+            "controls": [f.as_dict() for f in self.findings],
+            "exitCode": self.exit_code,
+        }
+
+
+def resources_of(run: MockRun) -> list[Resource]:
+    return [Resource(r.type, r.name, r.urn, r.parent, r.inputs) for r in run.resources]
+
+
+def run_check(env: str, root: Path = ROOT) -> CheckReport:
+    """Raises ConfigError (exit 2) before anything runs when the stack's config is invalid."""
+    target = environment(env)
+    settings = settings_for(env, root)
+    config, secrets = read_stack_config(env, root)
+    run = run_program(env, config, secrets)
+    findings = evaluate(snapshot_from_resources(resources_of(run)), expectations_for(settings, target))
+    return CheckReport(env, run, findings)

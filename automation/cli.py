@@ -1,0 +1,177 @@
+"""`python -m automation COMMAND`: argument parsing, output and exit codes (0 ok, 1 failed, 2 usage).
+
+Commands import what they need when they run, so `check` never loads boto3 or the
+Automation API."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from components.settings import ConfigError
+
+from .environments import ENVIRONMENTS, UnknownEnvironmentError
+from .errors import OperationError, UsageError
+from .report import emit_json, scorecard, summary_line, table
+
+ENV_NAMES = [e.name for e in ENVIRONMENTS]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m automation", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else there")
+    common.add_argument("--verbose", action="store_true", help="full CLI logs on failure")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, env: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        if env:
+            p.add_argument("--env", required=True, help=f"environment: {', '.join(ENV_NAMES)}")
+        return p
+
+    command("check", "offline: run the program under mocks and judge it by the security rules")
+    p = command("verify", "live: read the deployed bucket and key with boto3 and judge them by the same rules")
+    p.add_argument("--bucket", help="bucket name, where the stack outputs cannot be read")
+    command("preview", "pulumi preview with the policy pack; change summary, replacements and deletions")
+    for name, help_text in (("up", "preview, gates, then update"),):
+        p = command(name, help_text)
+        p.add_argument("--allow-replace", action="store_true", help="allow replacing or deleting a bucket or KMS key")
+        p.add_argument("--yes", action="store_true", help="confirm an update of a protected environment")
+    p = command("refresh", "drift detection (state is not changed)")
+    p.add_argument("--expect-no-changes", action="store_true", help="exit 1 on drift (the default; kept for CI scripts)")
+    p = command("destroy", "destroy an unprotected environment")
+    p.add_argument("--force-empty", action="store_true", help="delete every object version in the bucket first")
+    p.add_argument("--yes", action="store_true", help="confirm")
+    p = command("outputs", "the stack outputs; secrets shown as [secret]")
+    p.add_argument("--show-secrets", action="store_true", help="show secret outputs in plaintext")
+    p = command("promote", "update an environment from the one before it, behind the gates", env=False)
+    p.add_argument("--to", required=True, choices=ENV_NAMES[1:])
+    p.add_argument("--allow-replace", action="store_true")
+    p.add_argument("--yes", action="store_true")
+    p = command("pipeline", "dev -> staging -> prod in order, stopping at the first failure", env=False)
+    p.add_argument("--through", choices=ENV_NAMES, help="last environment (default: all)")
+    p.add_argument("--preview-only", action="store_true", help="preview every environment, in parallel")
+    p.add_argument("--allow-replace", action="store_true")
+    p.add_argument("--yes", action="store_true")
+    return parser
+
+
+def _say(args: argparse.Namespace) -> Callable[[str], None]:
+    """People read progress on stdout; with --json it goes to stderr so stdout stays one object."""
+    stream = sys.stderr if args.json else sys.stdout
+    return lambda line: print(line, file=stream, flush=True)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import run_check
+
+    report = run_check(args.env)
+    if args.json:
+        emit_json(report.as_dict())
+    else:
+        inventory = report.inventory()
+        print(f"{len(inventory)} resources in stack {args.env} (mock engine)\n")
+        print(table([(r["type"], r["name"], r["parent"]) for r in inventory], ("type", "name", "parent")))
+        print(f"\nscorecard: {summary_line(report.findings)}\n")
+        print(scorecard(report.findings))
+    return report.exit_code
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import run_verify
+
+    report = run_verify(args.env, args.bucket, _say(args))
+    if args.json:
+        emit_json(report.as_dict())
+    else:
+        print(f"live verification of {report.bucket} ({report.api_calls} API calls)\n")
+        print(scorecard(report.findings))
+        for line in report.notes:
+            print(line)
+    return report.exit_code
+
+
+def _driver(args: argparse.Namespace) -> Any:
+    from .engine import real_stack_opener
+    from .operations import Driver
+
+    say = _say(args)
+    verify = None
+    if args.command in ("up", "promote", "pipeline"):
+        from .verify import verify_exit_code
+
+        verify = verify_exit_code
+    return Driver(real_stack_opener(say), say, verify=verify, verbose=args.verbose, stream=not args.json)
+
+
+def _operation(args: argparse.Namespace, driver: Any) -> int:
+    say = _say(args)
+    result: Any
+    if args.command == "preview":
+        report = driver.preview(args.env)
+        result = report.as_dict()
+        if not args.json:
+            say(f"{args.env}: {result['summary']}")
+            for op in ("replace", "delete"):
+                for name in result[op]:
+                    say(f"  will {op}: {name}")
+    elif args.command == "up":
+        result = driver.up(args.env, allow_replace=args.allow_replace, yes=args.yes)
+    elif args.command == "refresh":
+        drift = driver.refresh(args.env)
+        result = {"env": args.env, "drift": drift}
+        if not args.json:
+            say("no drift" if not drift else "drift:\n  " + "\n  ".join(drift))
+        if args.json:
+            emit_json(result)
+        return 1 if drift else 0
+    elif args.command == "outputs":
+        result = driver.outputs(args.env, show_secrets=args.show_secrets)
+        if not args.json:
+            for key, value in sorted(result.items()):
+                say(f"{key}: {value}")
+    elif args.command == "destroy":
+        from .verify import empty_bucket, object_version_count
+
+        result = driver.destroy(args.env, args.force_empty, object_version_count, empty_bucket)
+    elif args.command == "promote":
+        result = driver.promote(args.to, allow_replace=args.allow_replace, yes=args.yes)
+    else:
+        result = driver.pipeline(args.through, preview_only=args.preview_only, yes=args.yes,
+                                 allow_replace=args.allow_replace)
+        if args.preview_only and any(r.get("status") == "failed" for r in result):
+            emit_json({"command": "pipeline", "results": result}) if args.json else say(str(result))
+            return 1
+    if args.json:
+        emit_json({"command": args.command, "result": result})
+    elif args.command not in ("preview", "outputs"):
+        say(f"{args.command}: done")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
+    args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
+    active = driver
+    try:
+        if args.command == "check":
+            return _check(args)
+        if args.command == "verify":
+            return _verify(args)
+        active = active or _driver(args)
+        return _operation(args, active)
+    except (ConfigError, UnknownEnvironmentError, UsageError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OperationError as error:
+        print(f"failed: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        where = getattr(active, "current_env", None) or getattr(args, "env", None) or "no environment"
+        print(f"interrupted during {args.command} of {where}; if an update was running, "
+              f"check `pulumi stack --stack {where}` and run `pulumi cancel` if it stays locked", file=sys.stderr)
+        return 1

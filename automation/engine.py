@@ -1,0 +1,77 @@
+"""The Automation API boundary: open a stack of this project, with the right backend and CLI.
+
+Everything past this module talks to a `Stack` (real or a test double) and nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import PulumiNotInstalledError
+from .offline import ROOT
+
+POLICY_PACK = ROOT / "policy"
+STATE_DIR = ROOT / ".pulumi-state"
+INSTALL_HINT = "Pulumi CLI not found; install it (https://www.pulumi.com/docs/install/) and put `pulumi` on PATH"
+
+
+class StackLike(Protocol):
+    """What operations use of `pulumi.automation.Stack`."""
+
+    name: str
+
+    def preview(self, **kwargs: Any) -> Any: ...
+    def up(self, **kwargs: Any) -> Any: ...
+    def refresh(self, **kwargs: Any) -> Any: ...
+    def destroy(self, **kwargs: Any) -> Any: ...
+    def outputs(self) -> dict[str, Any]: ...
+
+
+StackOpener = Callable[[str], StackLike]
+
+
+def logged_in() -> bool:
+    """A `pulumi login` leaves the current backend in ~/.pulumi/credentials.json."""
+    credentials = Path(os.environ.get("PULUMI_HOME", Path.home() / ".pulumi")) / "credentials.json"
+    try:
+        return bool(json.loads(credentials.read_text()).get("current"))
+    except (OSError, ValueError):
+        return False
+
+
+def backend_env(notify: Callable[[str], None]) -> dict[str, str]:
+    """Default to a local file backend in .pulumi-state/ when no backend is configured, and say so."""
+    if os.environ.get("PULUMI_BACKEND_URL") or logged_in():
+        return {}
+    STATE_DIR.mkdir(exist_ok=True)
+    notify(f"no PULUMI_BACKEND_URL and no `pulumi login`: using the local file backend {STATE_DIR}")
+    return {"PULUMI_BACKEND_URL": STATE_DIR.as_uri()}
+
+
+def pulumi_command() -> Any:
+    from pulumi import automation as auto
+
+    if shutil.which("pulumi") is None and not (Path.home() / ".pulumi" / "bin" / "pulumi").exists():
+        raise PulumiNotInstalledError(INSTALL_HINT)
+    try:
+        return auto.PulumiCommand()
+    except Exception as error:  # the SDK raises a bare Exception when no CLI is found
+        raise PulumiNotInstalledError(f"{INSTALL_HINT} ({error})") from None
+
+
+def real_stack_opener(notify: Callable[[str], None]) -> StackOpener:
+    """Opens stacks of the project in ROOT with the real CLI; checks the CLI once, up front."""
+    from pulumi import automation as auto
+
+    command = pulumi_command()
+    env_vars = backend_env(notify)
+
+    def open_stack(env: str) -> StackLike:
+        options = auto.LocalWorkspaceOptions(work_dir=str(ROOT), pulumi_command=command, env_vars=env_vars)
+        return auto.create_or_select_stack(stack_name=env, work_dir=str(ROOT), opts=options)
+
+    return open_stack

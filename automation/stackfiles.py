@@ -1,0 +1,57 @@
+"""Read a stack's config from `Pulumi.<env>.yaml` without the Pulumi CLI (for `check`, `verify`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.settings import ConfigError, Settings, load_settings
+from rules import Expectations
+
+from .environments import Environment
+from .offline import ROOT
+
+# Stands in for a value encrypted in the stack file; only its secrecy is known offline.
+SECRET_PLACEHOLDER = "[secret]"
+
+
+def stack_file(env: str, root: Path = ROOT) -> Path:
+    return root / f"Pulumi.{env}.yaml"
+
+
+def read_stack_config(env: str, root: Path = ROOT) -> tuple[dict[str, Any], frozenset[str]]:
+    """Full config keys to values, and the keys whose values are secrets (`secure:` in the file)."""
+    path = stack_file(env, root)
+    if not path.exists():
+        raise ConfigError(f"--env: no stack file {path.name} for environment {env!r}; allowed: an environment with a Pulumi.<env>.yaml")
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path.name}: not valid YAML ({str(error).splitlines()[0]}); allowed: a Pulumi stack file") from None
+    config: dict[str, Any] = {}
+    secrets: set[str] = set()
+    for key, value in (document.get("config") or {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key], _ = SECRET_PLACEHOLDER, secrets.add(key)
+        else:
+            config[key] = value
+    return config, frozenset(secrets)
+
+
+def settings_for(env: str, root: Path = ROOT) -> Settings:
+    config, secrets = read_stack_config(env, root)
+    return load_settings(env, config, secrets)
+
+
+def expectations_for(settings: Settings, environment: Environment) -> Expectations:
+    """What this stack must pass: what its settings turn on, and its environment's baseline."""
+    c = settings.config
+    asked = Expectations(
+        require_kms=settings.kms_enabled,
+        require_logging=c.access_logging,
+        require_notifications=c.event_notifications,
+        require_versioning=c.versioning,
+    )
+    return asked.merged(environment.baseline)

@@ -1,0 +1,190 @@
+"""`verify`: read the deployed bucket and key with boto3 and judge them by the same rules.
+
+Standard AWS credential chain; boto3 honours AWS_ENDPOINT_URL (moto in the tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from rules import Finding, evaluate, exit_code
+from rules.state import ACCESS_LOGS, ARTIFACTS, BucketState, KeyState, Snapshot
+
+from .environments import environment
+from .errors import OperationError, UsageError
+from .stackfiles import expectations_for, settings_for
+
+# Absent configurations answer with these codes: the setting is off, not an error.
+ABSENT = {
+    "NoSuchPublicAccessBlockConfiguration", "OwnershipControlsNotFoundError",
+    "ServerSideEncryptionConfigurationNotFoundError", "NoSuchBucketPolicy", "NoSuchLifecycleConfiguration",
+}
+
+
+@dataclass
+class VerifyReport:
+    env: str
+    bucket: str
+    findings: list[Finding]
+    api_calls: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"command": "verify", "env": self.env, "bucket": self.bucket, "apiCalls": self.api_calls,
+                "controls": [f.as_dict() for f in self.findings], "notes": self.notes, "exitCode": self.exit_code}
+
+
+class LiveReader:
+    """Reads S3 and KMS state into rule state; counts API calls."""
+
+    def __init__(self, session: boto3.session.Session, region: str) -> None:
+        self.calls = 0
+        self.s3 = session.client("s3", region_name=region)
+        self.kms = session.client("kms", region_name=region)
+        for client in (self.s3, self.kms):
+            client.meta.events.register("before-call", self._count)
+
+    def _count(self, **_: Any) -> None:
+        self.calls += 1
+
+    def _get(self, call: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any] | None:
+        try:
+            return call(**kwargs)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in ABSENT:
+                return None
+            if code in ("NoSuchBucket", "404"):
+                raise OperationError(f"verify: bucket {kwargs.get('Bucket')} does not exist") from None
+            operation = error.operation_name
+            raise OperationError(f"verify: {operation} refused: {code} ({error.response['Error'].get('Message', '')})") from None
+
+    def bucket(self, name: str, role: str) -> BucketState:
+        s3 = self.s3
+        state = BucketState(name=name, role=role)
+        pab = self._get(s3.get_public_access_block, Bucket=name)
+        if pab is not None:
+            flags = pab["PublicAccessBlockConfiguration"]
+            state.public_access_block = {key[0].lower() + key[1:]: bool(value) for key, value in flags.items()}
+        ownership = self._get(s3.get_bucket_ownership_controls, Bucket=name)
+        state.ownership = ownership["OwnershipControls"]["Rules"][0]["ObjectOwnership"] if ownership else None
+        encryption = self._get(s3.get_bucket_encryption, Bucket=name)
+        if encryption:
+            rule = encryption["ServerSideEncryptionConfiguration"]["Rules"][0]
+            default = rule.get("ApplyServerSideEncryptionByDefault", {})
+            state.sse_algorithm = default.get("SSEAlgorithm")
+            state.kms_key_id = default.get("KMSMasterKeyID")
+            state.bucket_key_enabled = rule.get("BucketKeyEnabled")
+            state.blocked_encryption_types = (rule.get("BlockedEncryptionTypes") or {}).get("EncryptionType")
+        policy = self._get(s3.get_bucket_policy, Bucket=name)
+        state.policy = json.loads(policy["Policy"]) if policy else None
+        state.versioning = (self._get(s3.get_bucket_versioning, Bucket=name) or {}).get("Status")
+        lifecycle = self._get(s3.get_bucket_lifecycle_configuration, Bucket=name)
+        state.lifecycle_rules = [
+            {
+                "status": rule.get("Status"),
+                "abort_days": rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
+                "noncurrent_days": rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
+                "expiration_days": rule.get("Expiration", {}).get("Days"),
+            }
+            for rule in (lifecycle or {}).get("Rules", [])
+        ] if lifecycle else None
+        if role == ARTIFACTS:
+            logging = self._get(s3.get_bucket_logging, Bucket=name) or {}
+            state.logging_target = logging.get("LoggingEnabled", {}).get("TargetBucket")
+            notifications = self._get(s3.get_bucket_notification_configuration, Bucket=name) or {}
+            state.eventbridge = "EventBridgeConfiguration" in notifications
+        return state
+
+    def key(self, key_id: str) -> KeyState:
+        metadata = self._get(self.kms.describe_key, KeyId=key_id)["KeyMetadata"]  # type: ignore[index]
+        rotation = self._get(self.kms.get_key_rotation_status, KeyId=key_id) or {}
+        policy = self._get(self.kms.get_key_policy, KeyId=key_id, PolicyName="default") or {}
+        return KeyState(
+            name=metadata["Arn"], enabled=metadata.get("Enabled"), key_state=metadata.get("KeyState"),
+            rotation_enabled=rotation.get("KeyRotationEnabled"), rotation_days=rotation.get("RotationPeriodInDays"),
+            policy=json.loads(policy["Policy"]) if policy.get("Policy") else None, bypass_lockout_check=False,
+        )
+
+
+def _bucket_from_outputs(env: str) -> str:
+    from .engine import real_stack_opener
+
+    try:
+        outputs = real_stack_opener(lambda _: None)(env).outputs()
+    except Exception as error:  # no CLI, no backend, no stack: all end the same way for the user
+        raise UsageError(f"--bucket: stack outputs of {env} cannot be read ({str(error).splitlines()[0]}); pass --bucket NAME") from None
+    if "bucketName" not in outputs:
+        raise UsageError(f"--bucket: stack {env} has no bucketName output (not deployed?); pass --bucket NAME")
+    return str(outputs["bucketName"].value)
+
+
+def _kubernetes_note(namespace: str) -> str:
+    kubeconfig = Path(os.environ.get("KUBECONFIG", Path.home() / ".kube" / "config"))
+    if not kubeconfig.exists():
+        return "kubernetes: skipped (no kubeconfig); Secret mlpipeline-minio-artifact not checked"
+    try:
+        from kubernetes import client, config
+    except ImportError:
+        return "kubernetes: skipped (python package 'kubernetes' not installed)"
+    from components import names
+
+    config.load_kube_config(config_file=str(kubeconfig))
+    secret = client.CoreV1Api().read_namespaced_secret(names.KUBEFLOW_SECRET_NAME, namespace)
+    missing = {names.ACCESS_KEY_FIELD, names.SECRET_ACCESS_KEY_FIELD, "bucketName"} - set((secret.data or {}).keys())
+    return f"kubernetes: Secret {namespace}/{names.KUBEFLOW_SECRET_NAME} " + (f"lacks keys {sorted(missing)}" if missing else "has its keys")
+
+
+def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> VerifyReport:
+    settings = settings_for(env)
+    expectations = expectations_for(settings, environment(env))
+    name = bucket or _bucket_from_outputs(env)
+    try:
+        reader = LiveReader(boto3.session.Session(), settings.region)
+        artifacts = reader.bucket(name, ARTIFACTS)
+        snapshot = Snapshot(buckets=[artifacts])
+        if isinstance(artifacts.logging_target, str) and artifacts.logging_target:
+            snapshot.buckets.append(reader.bucket(artifacts.logging_target, ACCESS_LOGS))
+        if artifacts.sse_algorithm == "aws:kms" and isinstance(artifacts.kms_key_id, str):
+            snapshot.keys.append(reader.key(artifacts.kms_key_id))
+    except NoCredentialsError:
+        raise UsageError("AWS credentials: none found; allowed: the standard chain (AWS_PROFILE, env vars, SSO, instance role)") from None
+    except BotoCoreError as error:
+        raise OperationError(f"verify: {error}") from None
+    findings = evaluate(snapshot, expectations, _live_controls())
+    notes = ["IAM identities: judged by `check` and the policy pack; not read live", _kubernetes_note(settings.config.kubeflow_namespace)]
+    return VerifyReport(env, name, findings, reader.calls, notes)
+
+
+def _live_controls() -> tuple[Any, ...]:
+    from rules import CONTROLS
+
+    return tuple(c for c in CONTROLS if c.scope != "identity")
+
+
+def verify_exit_code(env: str) -> int:
+    """For promote/pipeline: verify after an update, as an exit code."""
+    return run_verify(env, None, lambda _: None).exit_code
+
+
+def object_version_count(bucket: str) -> int:
+    s3 = boto3.client("s3")
+    count = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        count += len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
+    return count
+
+
+def empty_bucket(bucket: str) -> None:
+    boto3.resource("s3").Bucket(bucket).object_versions.delete()
