@@ -141,8 +141,7 @@ def _operation(args: argparse.Namespace, driver: Any) -> int:
     elif args.command == "promote":
         result = driver.promote(args.to, allow_replace=args.allow_replace, yes=args.yes)
     else:
-        result = driver.pipeline(args.through, preview_only=args.preview_only, yes=args.yes,
-                                 allow_replace=args.allow_replace)
+        result = driver.pipeline(args.through, preview_only=args.preview_only, yes=args.yes, allow_replace=args.allow_replace)
         if args.preview_only and any(r.get("status") == "failed" for r in result):
             emit_json({"command": "pipeline", "results": result}) if args.json else say(str(result))
             return 1
@@ -172,6 +171,9 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
         return 1
     except KeyboardInterrupt:
         where = getattr(active, "current_env", None) or getattr(args, "env", None) or "no environment"
-        print(f"interrupted during {args.command} of {where}; if an update was running, "
-              f"check `pulumi stack --stack {where}` and run `pulumi cancel` if it stays locked", file=sys.stderr)
+        print(
+            f"interrupted during {args.command} of {where}; if an update was running, "
+            f"check `pulumi stack --stack {where}` and run `pulumi cancel` if it stays locked",
+            file=sys.stderr,
+        )
         return 1

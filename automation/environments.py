@@ -35,9 +35,7 @@ def environment(name: str) -> Environment:
     for env in ENVIRONMENTS:
         if env.name == name:
             return env
-    raise UnknownEnvironmentError(
-        f"--env: unknown environment {name!r}; allowed: {', '.join(e.name for e in ENVIRONMENTS)}"
-    )
+    raise UnknownEnvironmentError(f"--env: unknown environment {name!r}; allowed: {', '.join(e.name for e in ENVIRONMENTS)}")
 
 
 def previous(name: str) -> Environment | None:

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks
-from pulumi.runtime import rpc
+from pulumi.runtime import mocks, rpc
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import _sync_await, get_root_resource, run_pulumi_func
 
@@ -112,9 +111,16 @@ class RecordingMonitor(mocks.MockMonitor):
         secret_inputs = {key for key, value in raw.items() if _is_secret(value)}
         self.registrations.append(
             Registration(
-                urn=response.urn, type=request.type, name=request.name, parent=request.parent,
-                custom=request.custom, dependencies=list(request.dependencies), protect=request.protect,
-                retain_on_delete=request.retainOnDelete, inputs=_plain(raw), secret_inputs=secret_inputs,
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=request.custom,
+                dependencies=list(request.dependencies),
+                protect=request.protect,
+                retain_on_delete=request.retainOnDelete,
+                inputs=_plain(raw),
+                secret_inputs=secret_inputs,
                 state=dict(self.resources[response.urn].state) if response.urn in self.resources else {},
             )
         )

@@ -18,8 +18,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from rules import POLICY_NAMES
 
 from .engine import POLICY_PACK, StackOpener
-from .errors import OperationError, UsageError
 from .environments import ENVIRONMENTS, Environment, environment, previous, through
+from .errors import OperationError, UsageError
 from .stackfiles import expectations_for, settings_for
 
 GUARDED_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:kms/key:Key"})
@@ -90,8 +90,7 @@ def reduce_error(error: Exception, verbose: bool = False) -> str:
     text = str(error)
     if verbose:
         return text
-    keep = [line.strip() for line in text.splitlines()
-            if re.search(r"\berror\b|mandatory|violat|refused|locked", line, re.IGNORECASE)]
+    keep = [line.strip() for line in text.splitlines() if re.search(r"\berror\b|mandatory|violat|refused|locked", line, re.IGNORECASE)]
     keep = list(dict.fromkeys(line for line in keep if line and not line.startswith(("stdout:", "stderr:"))))
     if not keep:
         keep = [line.strip() for line in text.splitlines() if line.strip()][-3:]
@@ -127,8 +126,9 @@ class Driver:
     def _call(self, env: str, operation: str, **kwargs: Any) -> Any:
         """One CLI operation on stack `env`: lock conflicts retried with backoff, failures reduced."""
         stack = self.open_stack(env)
-        retrying = Retrying(retry=retry_if_exception_type(ConcurrentUpdateError), stop=stop_after_attempt(LOCK_ATTEMPTS),
-                            wait=self.lock_wait, reraise=True)
+        retrying = Retrying(
+            retry=retry_if_exception_type(ConcurrentUpdateError), stop=stop_after_attempt(LOCK_ATTEMPTS), wait=self.lock_wait, reraise=True
+        )
         try:
             return retrying(getattr(stack, operation), **kwargs)
         except ConcurrentUpdateError:
@@ -197,13 +197,11 @@ class Driver:
     def outputs(self, env: str, show_secrets: bool = False) -> dict[str, Any]:
         environment(env)
         values = self._call(env, "outputs")
-        return {
-            key: value.value if show_secrets or not getattr(value, "secret", False) else "[secret]"
-            for key, value in values.items()
-        }
+        return {key: value.value if show_secrets or not getattr(value, "secret", False) else "[secret]" for key, value in values.items()}
 
-    def destroy(self, env: str, force_empty: bool, object_count: Callable[[str], int],
-                empty_bucket: Callable[[str], None]) -> dict[str, Any]:
+    def destroy(
+        self, env: str, force_empty: bool, object_count: Callable[[str], int], empty_bucket: Callable[[str], None]
+    ) -> dict[str, Any]:
         target = environment(env)
         if target.protected:
             raise UsageError(f"--env: destroy is refused for protected environment {env}; unprotect it in code review first")
@@ -211,8 +209,9 @@ class Driver:
         if bucket and bucket != "[secret]":
             count = object_count(bucket)
             if count and not force_empty:
-                raise OperationError(f"destroy {env}: bucket {bucket} still holds {count} object versions; "
-                                     "rerun with --force-empty to delete them first")
+                raise OperationError(
+                    f"destroy {env}: bucket {bucket} still holds {count} object versions; rerun with --force-empty to delete them first"
+                )
             if count:
                 empty_bucket(bucket)
         self.current_env = env
@@ -229,8 +228,9 @@ class Driver:
             raise OperationError(f"promote {to}: source {source.name} is not current (drift: {', '.join(drift)})")
         return self.up(to, allow_replace=allow_replace, yes=yes)
 
-    def pipeline(self, through_env: str | None = None, preview_only: bool = False, yes: bool = False,
-                 allow_replace: bool = False) -> list[dict[str, Any]]:
+    def pipeline(
+        self, through_env: str | None = None, preview_only: bool = False, yes: bool = False, allow_replace: bool = False
+    ) -> list[dict[str, Any]]:
         envs = through(through_env) if through_env else ENVIRONMENTS
         if preview_only:
             return self.preview_all(envs)
@@ -241,7 +241,7 @@ class Driver:
             try:
                 results.append({**self.up(env.name, allow_replace=allow_replace, yes=yes), "status": "updated"})
             except OperationError as error:
-                skipped = [e.name for e in envs[envs.index(env) + 1:]]
+                skipped = [e.name for e in envs[envs.index(env) + 1 :]]
                 raise OperationError(f"{error}\npipeline stopped at {env.name}; not updated: {', '.join(skipped) or 'none'}") from None
         return results
 

@@ -18,8 +18,14 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 
 def scorecard(findings: Iterable[Finding]) -> str:
     rows = [
-        (f.control, f.verdict.upper() if f.verdict == "fail" else f.verdict, f.severity, ",".join(f.benchmarks) or "-",
-         f.resource, f.detail or f.title)
+        (
+            f.control,
+            f.verdict.upper() if f.verdict == "fail" else f.verdict,
+            f.severity,
+            ",".join(f.benchmarks) or "-",
+            f.resource,
+            f.detail or f.title,
+        )
         for f in findings
     ]
     return table(rows, ("control", "verdict", "severity", "benchmarks", "resource", "detail"))

@@ -23,8 +23,11 @@ from .stackfiles import expectations_for, settings_for
 
 # Absent configurations answer with these codes: the setting is off, not an error.
 ABSENT = {
-    "NoSuchPublicAccessBlockConfiguration", "OwnershipControlsNotFoundError",
-    "ServerSideEncryptionConfigurationNotFoundError", "NoSuchBucketPolicy", "NoSuchLifecycleConfiguration",
+    "NoSuchPublicAccessBlockConfiguration",
+    "OwnershipControlsNotFoundError",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchBucketPolicy",
+    "NoSuchLifecycleConfiguration",
 }
 
 
@@ -41,8 +44,15 @@ class VerifyReport:
         return exit_code(self.findings)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"command": "verify", "env": self.env, "bucket": self.bucket, "apiCalls": self.api_calls,
-                "controls": [f.as_dict() for f in self.findings], "notes": self.notes, "exitCode": self.exit_code}
+        return {
+            "command": "verify",
+            "env": self.env,
+            "bucket": self.bucket,
+            "apiCalls": self.api_calls,
+            "controls": [f.as_dict() for f in self.findings],
+            "notes": self.notes,
+            "exitCode": self.exit_code,
+        }
 
 
 class LiveReader:
@@ -91,15 +101,19 @@ class LiveReader:
         state.policy = json.loads(policy["Policy"]) if policy else None
         state.versioning = (self._get(s3.get_bucket_versioning, Bucket=name) or {}).get("Status")
         lifecycle = self._get(s3.get_bucket_lifecycle_configuration, Bucket=name)
-        state.lifecycle_rules = [
-            {
-                "status": rule.get("Status"),
-                "abort_days": rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
-                "noncurrent_days": rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
-                "expiration_days": rule.get("Expiration", {}).get("Days"),
-            }
-            for rule in (lifecycle or {}).get("Rules", [])
-        ] if lifecycle else None
+        state.lifecycle_rules = (
+            [
+                {
+                    "status": rule.get("Status"),
+                    "abort_days": rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
+                    "noncurrent_days": rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
+                    "expiration_days": rule.get("Expiration", {}).get("Days"),
+                }
+                for rule in (lifecycle or {}).get("Rules", [])
+            ]
+            if lifecycle
+            else None
+        )
         if role == ARTIFACTS:
             logging = self._get(s3.get_bucket_logging, Bucket=name) or {}
             state.logging_target = logging.get("LoggingEnabled", {}).get("TargetBucket")
@@ -112,9 +126,13 @@ class LiveReader:
         rotation = self._get(self.kms.get_key_rotation_status, KeyId=key_id) or {}
         policy = self._get(self.kms.get_key_policy, KeyId=key_id, PolicyName="default") or {}
         return KeyState(
-            name=metadata["Arn"], enabled=metadata.get("Enabled"), key_state=metadata.get("KeyState"),
-            rotation_enabled=rotation.get("KeyRotationEnabled"), rotation_days=rotation.get("RotationPeriodInDays"),
-            policy=json.loads(policy["Policy"]) if policy.get("Policy") else None, bypass_lockout_check=False,
+            name=metadata["Arn"],
+            enabled=metadata.get("Enabled"),
+            key_state=metadata.get("KeyState"),
+            rotation_enabled=rotation.get("KeyRotationEnabled"),
+            rotation_days=rotation.get("RotationPeriodInDays"),
+            policy=json.loads(policy["Policy"]) if policy.get("Policy") else None,
+            bypass_lockout_check=False,
         )
 
 
@@ -143,7 +161,9 @@ def _kubernetes_note(namespace: str) -> str:
     config.load_kube_config(config_file=str(kubeconfig))
     secret = client.CoreV1Api().read_namespaced_secret(names.KUBEFLOW_SECRET_NAME, namespace)
     missing = {names.ACCESS_KEY_FIELD, names.SECRET_ACCESS_KEY_FIELD, "bucketName"} - set((secret.data or {}).keys())
-    return f"kubernetes: Secret {namespace}/{names.KUBEFLOW_SECRET_NAME} " + (f"lacks keys {sorted(missing)}" if missing else "has its keys")
+    return f"kubernetes: Secret {namespace}/{names.KUBEFLOW_SECRET_NAME} " + (
+        f"lacks keys {sorted(missing)}" if missing else "has its keys"
+    )
 
 
 def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> VerifyReport:

@@ -74,11 +74,13 @@ class KubeflowAccess(pulumi.ComponentResource):
             self._irsa_roles()
         else:
             self._static_credentials(kms_key_arn)
-        self.register_outputs({
-            "pipelineRoleArn": self.pipeline_role_arn,
-            "profileRoleArns": self.profile_role_arns,
-            "credentialsSecretArn": self.credentials_secret_arn,
-        })
+        self.register_outputs(
+            {
+                "pipelineRoleArn": self.pipeline_role_arn,
+                "profileRoleArns": self.profile_role_arns,
+                "credentialsSecretArn": self.credentials_secret_arn,
+            }
+        )
 
     def _child(self, **kwargs: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)  # type: ignore[arg-type]
@@ -115,8 +117,7 @@ class KubeflowAccess(pulumi.ComponentResource):
             self.secret_access_key = pulumi.Output.secret(s.config.static_secret_access_key.get_secret_value())
         else:
             user = aws.iam.User(f"{self._name}-user", tags=s.tags, opts=self._child())
-            aws.iam.UserPolicy(f"{self._name}-user-artifacts", user=user.name, policy=self._access_policy,
-                               opts=self._child())
+            aws.iam.UserPolicy(f"{self._name}-user-artifacts", user=user.name, policy=self._access_policy, opts=self._child())
             key = aws.iam.AccessKey(f"{self._name}-user-key", user=user.name, opts=self._child())
             self.access_key_id = pulumi.Output.secret(key.id)
             self.secret_access_key = pulumi.Output.secret(key.secret)

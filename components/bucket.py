@@ -121,7 +121,5 @@ def _lifecycle_rule(args: HardenedBucketArgs) -> aws.s3.BucketLifecycleConfigura
         noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
             noncurrent_days=args.noncurrent_version_expiration_days
         ),
-        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiration_days)
-        if args.expiration_days
-        else None,
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiration_days) if args.expiration_days else None,
     )

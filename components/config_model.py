@@ -30,9 +30,7 @@ def _allowed(text: str) -> dict[str, str]:
 class StoreConfig(BaseModel):
     """Config keys of the `kubeflow-artifact-store` namespace, validated as a whole."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
     # -- storage ----------------------------------------------------------------------------
     bucket_name: str = Field(

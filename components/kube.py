@@ -56,9 +56,7 @@ class KubeflowKubernetesConfig(pulumi.ComponentResource):
             )
         k8s.core.v1.ConfigMapPatch(
             f"{name}-install-config",
-            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
-                name=names.KUBEFLOW_CONFIGMAP_NAME, namespace=settings.config.kubeflow_namespace
-            ),
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=names.KUBEFLOW_CONFIGMAP_NAME, namespace=settings.config.kubeflow_namespace),
             data=s3_settings,
             opts=child,
         )

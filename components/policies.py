@@ -33,9 +33,21 @@ SID_KEY_S3_USE = "AllowUseThroughS3"
 KEY_ADMIN_ACTIONS = [
     kms.Action(name)
     for name in (
-        "Create*", "Describe*", "Enable*", "List*", "Put*", "Update*", "Revoke*", "Disable*",
-        "Get*", "Delete*", "TagResource", "UntagResource", "ScheduleKeyDeletion",
-        "CancelKeyDeletion", "RotateKeyOnDemand",
+        "Create*",
+        "Describe*",
+        "Enable*",
+        "List*",
+        "Put*",
+        "Update*",
+        "Revoke*",
+        "Disable*",
+        "Get*",
+        "Delete*",
+        "TagResource",
+        "UntagResource",
+        "ScheduleKeyDeletion",
+        "CancelKeyDeletion",
+        "RotateKeyOnDemand",
     )
 ]
 KEY_USE_ACTIONS = [kms.Encrypt, kms.Decrypt, kms.ReEncryptFrom, kms.ReEncryptTo, kms.GenerateDataKey, kms.DescribeKey]
@@ -43,8 +55,12 @@ KEY_USE_ACTIONS = [kms.Encrypt, kms.Decrypt, kms.ReEncryptFrom, kms.ReEncryptTo,
 # What Kubeflow Pipelines does with its bucket: list, read, write, delete, multipart.
 BUCKET_ACTIONS = [s3.ListBucket, s3.GetBucketLocation, s3.ListBucketMultipartUploads]
 OBJECT_ACTIONS = [
-    s3.GetObject, s3.GetObjectVersion, s3.PutObject, s3.DeleteObject,
-    s3.AbortMultipartUpload, s3.ListMultipartUploadParts,
+    s3.GetObject,
+    s3.GetObjectVersion,
+    s3.PutObject,
+    s3.DeleteObject,
+    s3.AbortMultipartUpload,
+    s3.ListMultipartUploadParts,
 ]
 # SSE-KMS: writers need GenerateDataKey, readers and multipart uploads need Decrypt.
 KMS_USE_ACTIONS = [kms.Decrypt, kms.GenerateDataKey]
@@ -58,13 +74,19 @@ def _tls_statements(bucket_arn: str) -> list[iam.Statement]:
     resources = [bucket_arn, f"{bucket_arn}/*"]
     return [
         iam.Statement(
-            Sid=SID_DENY_INSECURE_TRANSPORT, Effect=iam.Deny, Principal=iam.Principal("*"),
-            Action=[s3.Action("*")], Resource=resources,
+            Sid=SID_DENY_INSECURE_TRANSPORT,
+            Effect=iam.Deny,
+            Principal=iam.Principal("*"),
+            Action=[s3.Action("*")],
+            Resource=resources,
             Condition=iam.Condition(iam.Bool("aws:SecureTransport", "false")),
         ),
         iam.Statement(
-            Sid=SID_DENY_OLD_TLS, Effect=iam.Deny, Principal=iam.Principal("*"),
-            Action=[s3.Action("*")], Resource=resources,
+            Sid=SID_DENY_OLD_TLS,
+            Effect=iam.Deny,
+            Principal=iam.Principal("*"),
+            Action=[s3.Action("*")],
+            Resource=resources,
             Condition=iam.Condition(iam.NumericLessThan("s3:TlsVersion", "1.2")),
         ),
     ]
@@ -79,24 +101,31 @@ def artifact_bucket_policy(bucket_arn: str, kms_key_arn: str | None) -> str:
     algorithm = "aws:kms" if kms_key_arn else "AES256"
     statements = _tls_statements(bucket_arn) + [
         iam.Statement(
-            Sid=SID_DENY_WRONG_ALGORITHM, Effect=iam.Deny, Principal=iam.Principal("*"),
-            Action=[s3.PutObject], Resource=[objects],
+            Sid=SID_DENY_WRONG_ALGORITHM,
+            Effect=iam.Deny,
+            Principal=iam.Principal("*"),
+            Action=[s3.PutObject],
+            Resource=[objects],
             Condition=iam.Condition(iam.StringNotEqualsIfExists("s3:x-amz-server-side-encryption", algorithm)),
         ),
         iam.Statement(
-            Sid=SID_DENY_SSE_C, Effect=iam.Deny, Principal=iam.Principal("*"),
-            Action=[s3.PutObject], Resource=[objects],
+            Sid=SID_DENY_SSE_C,
+            Effect=iam.Deny,
+            Principal=iam.Principal("*"),
+            Action=[s3.PutObject],
+            Resource=[objects],
             Condition=iam.Condition(iam.Null("s3:x-amz-server-side-encryption-customer-algorithm", "false")),
         ),
     ]
     if kms_key_arn:
         statements.append(
             iam.Statement(
-                Sid=SID_DENY_WRONG_KEY, Effect=iam.Deny, Principal=iam.Principal("*"),
-                Action=[s3.PutObject], Resource=[objects],
-                Condition=iam.Condition(
-                    iam.StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", kms_key_arn)
-                ),
+                Sid=SID_DENY_WRONG_KEY,
+                Effect=iam.Deny,
+                Principal=iam.Principal("*"),
+                Action=[s3.PutObject],
+                Resource=[objects],
+                Condition=iam.Condition(iam.StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", kms_key_arn)),
             )
         )
     return _document(statements)
@@ -105,13 +134,17 @@ def artifact_bucket_policy(bucket_arn: str, kms_key_arn: str | None) -> str:
 def log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> str:
     """TLS only, plus delivery by the S3 logging service for this account's artifact bucket only."""
     delivery = iam.Statement(
-        Sid=SID_ALLOW_LOG_DELIVERY, Effect=iam.Allow,
+        Sid=SID_ALLOW_LOG_DELIVERY,
+        Effect=iam.Allow,
         Principal=iam.Principal("Service", "logging.s3.amazonaws.com"),
-        Action=[s3.PutObject], Resource=[f"{log_bucket_arn}/{names.ACCESS_LOG_PREFIX}*"],
-        Condition=iam.Condition([
-            iam.StringEquals("aws:SourceAccount", account_id),
-            iam.ArnLike("aws:SourceArn", source_bucket_arn),
-        ]),
+        Action=[s3.PutObject],
+        Resource=[f"{log_bucket_arn}/{names.ACCESS_LOG_PREFIX}*"],
+        Condition=iam.Condition(
+            [
+                iam.StringEquals("aws:SourceAccount", account_id),
+                iam.ArnLike("aws:SourceArn", source_bucket_arn),
+            ]
+        ),
     )
     return _document(_tls_statements(log_bucket_arn) + [delivery])
 
@@ -122,25 +155,34 @@ def key_policy(account_id: str, partition: str, region: str, admin_arns: Sequenc
     root = f"arn:{partition}:iam::{account_id}:root"
     statements = [
         iam.Statement(
-            Sid=SID_KEY_ROOT, Effect=iam.Allow, Principal=iam.AWSPrincipal(root),
-            Action=[kms.Action("*")], Resource=["*"],
+            Sid=SID_KEY_ROOT,
+            Effect=iam.Allow,
+            Principal=iam.AWSPrincipal(root),
+            Action=[kms.Action("*")],
+            Resource=["*"],
         )
     ]
     if admin_arns:
         statements.append(
             iam.Statement(
-                Sid=SID_KEY_ADMINS, Effect=iam.Allow, Principal=iam.AWSPrincipal(list(admin_arns)),
-                Action=KEY_ADMIN_ACTIONS, Resource=["*"],
+                Sid=SID_KEY_ADMINS,
+                Effect=iam.Allow,
+                Principal=iam.AWSPrincipal(list(admin_arns)),
+                Action=KEY_ADMIN_ACTIONS,
+                Resource=["*"],
             )
         )
     statements.append(
         iam.Statement(
-            Sid=SID_KEY_S3_USE, Effect=iam.Allow, Principal=iam.AWSPrincipal(root),
-            Action=KEY_USE_ACTIONS, Resource=["*"],
-            Condition=iam.Condition([
-                iam.StringEquals("kms:ViaService", names.s3_service_principal_host(region)),
-                iam.StringEquals("kms:CallerAccount", account_id),
-            ]),
+            Sid=SID_KEY_S3_USE,
+            Effect=iam.Allow,
+            Principal=iam.AWSPrincipal(root),
+            Action=KEY_USE_ACTIONS,
+            Resource=["*"],
+            # One StringEquals holding both keys: two StringEquals conditions would overwrite each other.
+            Condition=iam.Condition(
+                iam.StringEquals({"kms:ViaService": names.s3_service_principal_host(region), "kms:CallerAccount": account_id})
+            ),
         )
     )
     return _document(statements)
@@ -148,18 +190,23 @@ def key_policy(account_id: str, partition: str, region: str, admin_arns: Sequenc
 
 def irsa_trust_policy(oidc_provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
     """Only this ServiceAccount's projected token, minted for STS, can assume the role."""
-    return _document([
-        iam.Statement(
-            Effect=iam.Allow, Principal=iam.Principal("Federated", oidc_provider_arn),
-            Action=[sts.AssumeRoleWithWebIdentity],
-            Condition=iam.Condition(
-                iam.StringEquals({
-                    f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                    f"{issuer}:aud": names.IRSA_AUDIENCE,
-                })
-            ),
-        )
-    ])
+    return _document(
+        [
+            iam.Statement(
+                Effect=iam.Allow,
+                Principal=iam.Principal("Federated", oidc_provider_arn),
+                Action=[sts.AssumeRoleWithWebIdentity],
+                Condition=iam.Condition(
+                    iam.StringEquals(
+                        {
+                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            f"{issuer}:aud": names.IRSA_AUDIENCE,
+                        }
+                    )
+                ),
+            )
+        ]
+    )
 
 
 def artifact_access_policy(bucket_arn: str, kms_key_arn: str | None, region: str) -> str:
@@ -171,9 +218,11 @@ def artifact_access_policy(bucket_arn: str, kms_key_arn: str | None, region: str
     if kms_key_arn:
         statements.append(
             iam.Statement(
-                Sid="ArtifactKeyThroughS3", Effect=iam.Allow, Action=KMS_USE_ACTIONS, Resource=[kms_key_arn],
+                Sid="ArtifactKeyThroughS3",
+                Effect=iam.Allow,
+                Action=KMS_USE_ACTIONS,
+                Resource=[kms_key_arn],
                 Condition=iam.Condition(iam.StringEquals("kms:ViaService", names.s3_service_principal_host(region))),
             )
         )
     return _document(statements)
-

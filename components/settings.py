@@ -115,16 +115,13 @@ def load_settings(
         if key not in valid:
             hint = difflib.get_close_matches(key, valid, n=1)
             did_you_mean = f"did you mean {hint[0]}? " if hint else ""
-            raise ConfigError(
-                f"{full_key}: unknown config key; {did_you_mean}valid keys: {', '.join(valid)}"
-            )
+            raise ConfigError(f"{full_key}: unknown config key; {did_you_mean}valid keys: {', '.join(valid)}")
         values[key] = _parse(key, raw)
 
     for key in SECRET_KEYS & values.keys():
         if values[key] not in ("", None) and key not in secrets:
             raise ConfigError(
-                f"{prefix}{key}: plain value refused (not shown); allowed: a secret, "
-                f"set with `pulumi config set --secret {key} ...`"
+                f"{prefix}{key}: plain value refused (not shown); allowed: a secret, set with `pulumi config set --secret {key} ...`"
             )
     try:
         config = StoreConfig.model_validate(values)
@@ -149,9 +146,7 @@ def _check_combinations(settings: Settings) -> None:
     if c.kms_key_arn and not settings.kms_enabled:
         raise _one_line("kmsKeyArn", c.kms_key_arn, "only with encryption sse-kms", "encryption is sse-s3")
     if c.kms_key_arn and c.kms_key_admin_arns:
-        raise _one_line(
-            "kmsKeyAdminArns", list(c.kms_key_admin_arns), "empty when kmsKeyArn is set", "the key is not created here"
-        )
+        raise _one_line("kmsKeyAdminArns", list(c.kms_key_admin_arns), "empty when kmsKeyArn is set", "the key is not created here")
     if c.kms_key_arn and f":kms:{settings.region}:" not in c.kms_key_arn:
         raise _one_line("kmsKeyArn", c.kms_key_arn, f"a key in the bucket's region {settings.region}")
     if c.kms_key_arn and names.partition_of(settings.region) != c.kms_key_arn.split(":")[1]:
@@ -164,9 +159,7 @@ def _check_combinations(settings: Settings) -> None:
     secret = c.static_secret_access_key.get_secret_value()
     if bool(key_id) != bool(secret):
         missing = "staticSecretAccessKey" if key_id else "staticAccessKeyId"
-        raise ConfigError(
-            f"{names.PROJECT}:{missing}: missing; allowed: staticAccessKeyId and staticSecretAccessKey both set or neither"
-        )
+        raise ConfigError(f"{names.PROJECT}:{missing}: missing; allowed: staticAccessKeyId and staticSecretAccessKey both set or neither")
     if key_id and c.credentials != "static":
         raise ConfigError(
             f"{names.PROJECT}:staticAccessKeyId: set (not shown) but credentials is irsa; allowed: only with credentials static"

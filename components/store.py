@@ -41,9 +41,15 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             key = ArtifactKey(
                 f"{name}-key",
                 ArtifactKeyArgs(
-                    alias=names.kms_alias(settings.stack), account_id=account_id, partition=settings.partition,
-                    region=settings.region, admin_arns=c.kms_key_admin_arns, rotation_days=c.kms_key_rotation_days,
-                    deletion_window_days=c.kms_deletion_window_days, tags=settings.tags, protect=c.protect,
+                    alias=names.kms_alias(settings.stack),
+                    account_id=account_id,
+                    partition=settings.partition,
+                    region=settings.region,
+                    admin_arns=c.kms_key_admin_arns,
+                    rotation_days=c.kms_key_rotation_days,
+                    deletion_window_days=c.kms_deletion_window_days,
+                    tags=settings.tags,
+                    protect=c.protect,
                 ),
                 opts=child,
             )
@@ -55,9 +61,7 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         artifacts = HardenedBucket(
             f"{name}-artifacts",
             HardenedBucketArgs(
-                policy=lambda arn: pulumi.Output.all(arn, key_arn).apply(
-                    lambda v: policies.artifact_bucket_policy(v[0], v[1])
-                ),
+                policy=lambda arn: pulumi.Output.all(arn, key_arn).apply(lambda v: policies.artifact_bucket_policy(v[0], v[1])),
                 name=c.bucket_name,
                 name_prefix=names.bucket_prefix(settings.stack),
                 tags=settings.tags,
@@ -79,16 +83,12 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             aws.s3.BucketNotification(f"{name}-events", bucket=artifacts.bucket.id, eventbridge=True, opts=child)
 
         self.access = KubeflowAccess(f"{name}-access", settings, self.bucket_arn, key_arn, opts=child)
-        self.kubernetes = KubeflowKubernetesConfig(
-            f"{name}-kubernetes", settings, self.bucket_name, key_arn, self.access, opts=child
-        )
+        self.kubernetes = KubeflowKubernetesConfig(f"{name}-kubernetes", settings, self.bucket_name, key_arn, self.access, opts=child)
         self.region = settings.region
         self.s3_endpoint = settings.s3_endpoint
         self.register_outputs(self.exports())
 
-    def _access_logs(
-        self, name: str, settings: Settings, artifacts: HardenedBucket, account_id: pulumi.Output[str]
-    ) -> pulumi.Output[str]:
+    def _access_logs(self, name: str, settings: Settings, artifacts: HardenedBucket, account_id: pulumi.Output[str]) -> pulumi.Output[str]:
         """A log bucket as hardened as the artifact bucket, except SSE-S3: S3 cannot deliver logs
         into an SSE-KMS bucket."""
         logs = HardenedBucket(

@@ -6,6 +6,22 @@ from .evaluate import FAIL, NOT_REPORTED_VERDICT, PASS, WAIVED, Finding, evaluat
 from .state import NOT_REPORTED, BucketState, Expectations, IdentityState, KeyState, Snapshot
 
 __all__ = [
-    "CONTROLS", "POLICY_NAMES", "policy_name", "FAIL", "NOT_REPORTED", "NOT_REPORTED_VERDICT", "PASS", "WAIVED", "BucketState", "Control",
-    "Expectations", "Finding", "IdentityState", "KeyState", "Snapshot", "control", "evaluate", "exit_code",
+    "CONTROLS",
+    "POLICY_NAMES",
+    "policy_name",
+    "FAIL",
+    "NOT_REPORTED",
+    "NOT_REPORTED_VERDICT",
+    "PASS",
+    "WAIVED",
+    "BucketState",
+    "Control",
+    "Expectations",
+    "Finding",
+    "IdentityState",
+    "KeyState",
+    "Snapshot",
+    "control",
+    "evaluate",
+    "exit_code",
 ]

@@ -20,10 +20,7 @@ CONFIG_SCHEMA = PolicyConfigSchema(
 
 
 def resources_of(args: StackValidationArgs) -> list[Resource]:
-    return [
-        Resource(r.resource_type, r.name, r.urn, r.parent.urn if r.parent is not None else "", dict(r.props))
-        for r in args.resources
-    ]
+    return [Resource(r.resource_type, r.name, r.urn, r.parent.urn if r.parent is not None else "", dict(r.props)) for r in args.resources]
 
 
 def _validator(control: Control) -> Callable[[StackValidationArgs, Callable[..., Any]], None]:

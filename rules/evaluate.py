@@ -42,8 +42,7 @@ def _subjects(control: Control, snapshot: Snapshot) -> list[object]:
 
 def evaluate_control(control: Control, subject: object, expectations: Expectations) -> Finding:
     def finding(verdict: str, detail: str = "") -> Finding:
-        return Finding(control.id, control.title, control.severity, control.benchmarks,
-                       getattr(subject, "name"), verdict, detail)
+        return Finding(control.id, control.title, control.severity, control.benchmarks, subject.name, verdict, detail)
 
     missing = [f for f in control.fields if getattr(subject, f, None) is NOT_REPORTED]
     if missing:
@@ -55,11 +54,7 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
 
 
 def evaluate(snapshot: Snapshot, expectations: Expectations, controls: tuple[Control, ...] = CONTROLS) -> list[Finding]:
-    return [
-        evaluate_control(control, subject, expectations)
-        for control in controls
-        for subject in _subjects(control, snapshot)
-    ]
+    return [evaluate_control(control, subject, expectations) for control in controls for subject in _subjects(control, snapshot)]
 
 
 def exit_code(findings: list[Finding]) -> int:

@@ -100,11 +100,17 @@ def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
                         _apply_side_resource(bucket, r)
         elif r.type == "aws:kms/key:Key":
             p = r.props
-            snapshot.keys.append(KeyState(
-                name=r.name, enabled=p.get("isEnabled", True), key_state="Enabled",
-                rotation_enabled=p.get("enableKeyRotation"), rotation_days=p.get("rotationPeriodInDays"),
-                policy=_json(p.get("policy")), bypass_lockout_check=bool(p.get("bypassPolicyLockoutSafetyCheck")),
-            ))
+            snapshot.keys.append(
+                KeyState(
+                    name=r.name,
+                    enabled=p.get("isEnabled", True),
+                    key_state="Enabled",
+                    rotation_enabled=p.get("enableKeyRotation"),
+                    rotation_days=p.get("rotationPeriodInDays"),
+                    policy=_json(p.get("policy")),
+                    bypass_lockout_check=bool(p.get("bypassPolicyLockoutSafetyCheck")),
+                )
+            )
     _identities(resources, snapshot)
     return snapshot
 
