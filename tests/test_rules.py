@@ -1,0 +1,157 @@
+"""Each rule with passing and failing state; each CrossGuard policy's validate."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from pulumi_policy import PolicyResource, StackValidationArgs
+
+from automation.offline import run_program
+from components import policies
+from rules import CONTROLS, FAIL, NOT_REPORTED, PASS, WAIVED, BucketState, Expectations, IdentityState, KeyState, control, evaluate
+from rules.crossguard import stack_policies
+from rules.evaluate import evaluate_control
+from tests.conftest import config
+
+BUCKET_ARN = "arn:aws:s3:::kf"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def good_bucket() -> BucketState:
+    return BucketState(
+        name="kf", public_access_block=dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True),
+        ownership="BucketOwnerEnforced", sse_algorithm="aws:kms", kms_key_id=KEY_ARN, bucket_key_enabled=True,
+        blocked_encryption_types=["SSE-C"], policy=json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN)),
+        versioning="Enabled", lifecycle_rules=[{"status": "Enabled", "abort_days": 7, "noncurrent_days": 90, "expiration_days": None}],
+        logging_target="logs", eventbridge=True,
+    )
+
+
+def good_log_bucket() -> BucketState:
+    b = good_bucket()
+    b.name, b.role, b.sse_algorithm, b.kms_key_id = "logs", "access-logs", "AES256", None
+    b.policy = json.loads(policies.log_bucket_policy("arn:aws:s3:::logs", BUCKET_ARN, "123456789012"))
+    return b
+
+
+def good_key() -> KeyState:
+    return KeyState(name="key", rotation_enabled=True, rotation_days=365,
+                    policy=json.loads(policies.key_policy("123456789012", "aws", "us-east-1", ["arn:aws:iam::123456789012:role/a"])))
+
+
+def good_identity() -> IdentityState:
+    return IdentityState("role", policies=[json.loads(policies.artifact_access_policy(BUCKET_ARN, KEY_ARN, "us-east-1"))],
+                         trust_policy=json.loads(policies.irsa_trust_policy("arn:x", "oidc/id/1", "kubeflow", "ml-pipeline")))
+
+
+ALL = Expectations(require_kms=True, require_logging=True, require_notifications=True, require_versioning=True)
+
+
+def _policy_without(sid: str) -> dict:
+    document = json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN))
+    document["Statement"] = [s for s in document["Statement"] if s["Sid"] != sid]
+    return document
+
+
+def _admin_can_decrypt() -> dict:
+    document = good_key().policy
+    for s in document["Statement"]:
+        if s["Sid"] == policies.SID_KEY_ADMINS:
+            s["Action"].append("kms:Decrypt")
+    return document
+
+
+def _plain_string_not_equals() -> dict:
+    document = json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN))
+    for s in document["Statement"]:
+        if s["Sid"] == policies.SID_DENY_WRONG_ALGORITHM:
+            s["Condition"] = {"StringNotEquals": s["Condition"]["StringNotEqualsIfExists"]}
+    return document
+
+
+BREAKS = {
+    "KF-S3-01": ("bucket", lambda b: b.public_access_block.update(restrictPublicBuckets=False)),
+    "KF-S3-02": ("bucket", lambda b: b.policy["Statement"].append({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "x"})),
+    "KF-S3-03": ("bucket", lambda b: setattr(b, "ownership", "ObjectWriter")),
+    "KF-S3-04": ("bucket", lambda b: setattr(b, "sse_algorithm", None)),
+    "KF-S3-05": ("bucket", lambda b: setattr(b, "policy", _policy_without(policies.SID_DENY_INSECURE_TRANSPORT))),
+    "KF-S3-06": ("bucket", lambda b: setattr(b, "policy", _policy_without(policies.SID_DENY_OLD_TLS))),
+    "KF-S3-07": ("bucket", lambda b: setattr(b, "versioning", "Suspended")),
+    "KF-S3-08": ("bucket", lambda b: setattr(b, "lifecycle_rules", None)),
+    "KF-S3-09": ("bucket", lambda b: setattr(b, "sse_algorithm", "AES256")),
+    "KF-S3-10": ("bucket", lambda b: setattr(b, "policy", _plain_string_not_equals())),
+    "KF-S3-11": ("bucket", lambda b: setattr(b, "logging_target", None)),
+    "KF-S3-12": ("bucket", lambda b: setattr(b, "eventbridge", False)),
+    "KF-S3-13": ("log", lambda b: setattr(b, "sse_algorithm", "aws:kms")),
+    "KF-KMS-01": ("key", lambda k: setattr(k, "key_state", "PendingDeletion")),
+    "KF-KMS-02": ("key", lambda k: setattr(k, "rotation_enabled", False)),
+    "KF-KMS-03": ("key", lambda k: k.policy["Statement"].append({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"})),
+    "KF-KMS-04": ("key", lambda k: setattr(k, "policy", _admin_can_decrypt())),
+    "KF-IAM-01": ("identity", lambda i: i.policies[0]["Statement"].append({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})),
+    "KF-IAM-02": ("identity", lambda i: i.trust_policy["Statement"][0]["Condition"]["StringEquals"].pop("oidc/id/1:sub")),
+}
+SUBJECTS = {"bucket": good_bucket, "log": good_log_bucket, "key": good_key, "identity": good_identity}
+
+
+def test_every_control_has_a_breaking_case() -> None:
+    assert set(BREAKS) == {c.id for c in CONTROLS}
+
+
+@pytest.mark.parametrize("control_id", sorted(BREAKS))
+def test_rule_passes_then_fails(control_id: str) -> None:
+    kind, breaker = BREAKS[control_id]
+    subject = SUBJECTS[kind]()
+    assert evaluate_control(control(control_id), subject, ALL).verdict == PASS
+    broken = copy.deepcopy(subject)
+    breaker(broken)
+    finding = evaluate_control(control(control_id), broken, ALL)
+    assert finding.verdict == FAIL and finding.detail
+
+
+def test_optional_control_is_waived_when_not_expected_and_not_reported_is_never_a_pass() -> None:
+    b = good_bucket()
+    b.logging_target = None
+    assert evaluate_control(control("KF-S3-11"), b, Expectations()).verdict == WAIVED
+    b.ownership = NOT_REPORTED
+    assert evaluate_control(control("KF-S3-03"), b, ALL).verdict == "not reported by endpoint"
+
+
+def _policy_args(env_config: dict, expectations: Expectations):
+    r = run_program("dev", env_config)
+    by_urn: dict[str, PolicyResource] = {}
+    for x in r.resources:
+        by_urn[x.urn] = PolicyResource(x.type, x.inputs, x.urn, x.name, None, None, by_urn.get(x.parent), [], {})
+    return StackValidationArgs(list(by_urn.values()), config=expectations.as_config())
+
+
+@pytest.mark.parametrize("policy", stack_policies(), ids=lambda p: p.name)
+def test_each_crossguard_policy_validates(policy) -> None:
+    violations: list[str] = []
+    policy.validate(_policy_args(config(encryption="sse-kms", accessLogging=True, eventNotifications=True), ALL),
+                    lambda message, urn=None: violations.append(message))
+    assert violations == []
+
+
+def test_crossguard_reports_expected_kms_missing() -> None:
+    violations: list[str] = []
+    kms_policy = next(p for p in stack_policies() if p.name == "kf-s3-09")
+    kms_policy.validate(_policy_args(config(), Expectations(require_kms=True)), lambda message, urn=None: violations.append(message))
+    assert violations and "not SSE-KMS" in violations[0] and "S3.17" in violations[0]
+    violations.clear()
+    kms_policy.validate(_policy_args(config(), Expectations()), lambda message, urn=None: violations.append(message))
+    assert violations == []
+
+
+def test_offline_scorecard_and_policy_pack_agree() -> None:
+    """The same control ids with the same verdicts: check's findings vs the pack's violations."""
+    from rules.crossguard import resources_of
+    from rules.from_resources import snapshot_from_resources
+
+    args = _policy_args(config(), Expectations(require_kms=True, require_logging=True))
+    failing_offline = {f.control.lower() for f in evaluate(snapshot_from_resources(resources_of(args)), Expectations.from_config(dict(args.get_config()))) if f.verdict == FAIL}
+    failing_pack = set()
+    for policy in stack_policies():
+        policy.validate(args, lambda message, urn=None, name=policy.name: failing_pack.add(name))
+    assert failing_offline == failing_pack == {"kf-s3-09", "kf-s3-11"}
