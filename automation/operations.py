@@ -90,10 +90,9 @@ def reduce_error(error: Exception, verbose: bool = False) -> str:
     text = str(error)
     if verbose:
         return text
-    keep = [line.strip() for line in text.splitlines() if re.search(r"\berror\b|mandatory|violat|refused|locked", line, re.IGNORECASE)]
-    keep = list(dict.fromkeys(line for line in keep if line and not line.startswith(("stdout:", "stderr:"))))
-    if not keep:
-        keep = [line.strip() for line in text.splitlines() if line.strip()][-3:]
+    lines = [re.sub(r"^\s*(code|stdout|stderr):\s*", "", line).strip() for line in text.splitlines()]
+    keep = [line for line in lines if re.search(r"\berror\b|mandatory|violat|refused|locked", line, re.IGNORECASE)]
+    keep = list(dict.fromkeys(keep)) or [line for line in lines if line][-3:]
     return "\n".join(keep[:10])
 
 
