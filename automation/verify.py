@@ -15,7 +15,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from rules import Finding, evaluate, exit_code
-from rules.state import ACCESS_LOGS, ARTIFACTS, BucketState, KeyState, Snapshot
+from rules.state import ACCESS_LOGS, ARTIFACTS, NOT_REPORTED, BucketState, KeyState, Snapshot
 
 from .environments import environment
 from .errors import OperationError, UsageError
@@ -60,6 +60,8 @@ class LiveReader:
 
     def __init__(self, session: boto3.session.Session, region: str) -> None:
         self.calls = 0
+        # A non-AWS endpoint (AWS_ENDPOINT_URL: an emulator) may not report every setting real S3 does.
+        self.emulated = bool(os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
         self.s3 = session.client("s3", region_name=region)
         self.kms = session.client("kms", region_name=region)
         for client in (self.s3, self.kms):
@@ -119,6 +121,9 @@ class LiveReader:
             state.logging_target = logging.get("LoggingEnabled", {}).get("TargetBucket")
             notifications = self._get(s3.get_bucket_notification_configuration, Bucket=name) or {}
             state.eventbridge = "EventBridgeConfiguration" in notifications
+            if not state.eventbridge and self.emulated:
+                # moto stores EventBridgeConfiguration but never returns it: absence proves nothing there.
+                state.eventbridge = NOT_REPORTED
         return state
 
     def key(self, key_id: str) -> KeyState:
