@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -71,6 +72,8 @@ def test_compliant_deployment_passes(deployed: dict[str, str]) -> None:
     controls = {f.control for f in report.findings}
     assert {"KF-S3-01", "KF-S3-05", "KF-S3-09", "KF-S3-11", "KF-S3-13", "KF-KMS-02", "KF-KMS-03"} <= controls
     assert report.api_calls <= 20
+    if os.environ.get("BENCH_REPORT"):
+        print(f"\nAPI_CALLS={report.api_calls}")
     assert any("kubernetes: skipped (no kubeconfig)" in note for note in report.notes)
 
 

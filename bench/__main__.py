@@ -1,0 +1,163 @@
+"""`python -m bench`: what planning, checking and deploying cost; prints a table, writes bench/results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from automation.offline import MockRun, run_program  # noqa: E402
+from automation.stackfiles import read_stack_config  # noqa: E402
+
+RUNS = 5
+FLOOR_IMPORTS = "import pulumi, pulumi_aws.s3, pulumi_aws.kms, pulumi_aws.iam, pulumi_kubernetes.core.v1"
+OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789"
+
+
+def _median_seconds(command: list[str]) -> float:
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def floor_vs_check() -> list[dict[str, Any]]:
+    floor = _median_seconds([sys.executable, "-c", FLOOR_IMPORTS])
+    rows = [{"measure": "import floor (pulumi, aws, k8s modules)", "value": round(floor, 3), "unit": "s"}]
+    for env in ("dev", "staging", "prod"):
+        seconds = _median_seconds([sys.executable, "-m", "automation", "check", "--env", env])
+        ratio = seconds / floor
+        rows.append({"measure": f"check --env {env}", "value": round(seconds, 3), "unit": "s",
+                     "ratio": round(ratio, 2), "target": "ratio <= 2.0", "met": ratio <= 2.0})
+    return rows
+
+
+def _levels(run: MockRun) -> tuple[int, int]:
+    """Longest dependency chain and widest level among custom resources (parents count as edges,
+    since a child waits for nothing of a component; dependencies are what the engine waits for)."""
+    custom = {r.urn: r for r in run.resources if r.custom}
+    depth: dict[str, int] = {}
+
+    def level(urn: str) -> int:
+        if urn not in depth:
+            deps = [d for d in custom[urn].dependencies if d in custom]
+            depth[urn] = 1 + max((level(d) for d in deps), default=0)
+        return depth[urn]
+
+    for urn in custom:
+        level(urn)
+    widths: dict[int, int] = {}
+    for value in depth.values():
+        widths[value] = widths.get(value, 0) + 1
+    return max(depth.values()), max(widths.values())
+
+
+def _profiles(count: int) -> MockRun:
+    config = {"aws:region": "us-east-1", "kubeflow-artifact-store:eksOidcProviderArn": OIDC,
+              "kubeflow-artifact-store:encryption": "sse-kms", "kubeflow-artifact-store:accessLogging": True,
+              "kubeflow-artifact-store:profileNamespaces": [f"team-{i:03d}" for i in range(count)]}
+    return run_program("bench", config)
+
+
+def scale() -> list[dict[str, Any]]:
+    rows = []
+    for count in (0, 10, 100, 500):
+        tracemalloc.start()
+        started = time.perf_counter()
+        run = _profiles(count)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        levels, width = _levels(run)
+        row = {"measure": f"program with {count} profile namespaces", "value": round(seconds, 2), "unit": "s",
+               "resources": len(run.resources), "peakMiB": round(peak, 1), "levels": levels, "widest": width,
+               "perNamespaceMs": round(1000 * seconds / count, 2) if count else None}
+        if count == 500:
+            row.update(target="<= 10 s and <= 5 levels", met=seconds <= 10 and levels <= 5)
+        rows.append(row)
+    return rows
+
+
+def critical_path() -> list[dict[str, Any]]:
+    rows = []
+    for env in ("dev", "staging", "prod"):
+        config, secrets = read_stack_config(env)
+        levels, width = _levels(run_program(env, config, secrets))
+        rows.append({"measure": f"critical path {env}", "value": levels, "unit": "levels", "widest": width,
+                     "target": "<= 5 levels", "met": levels <= 5})
+    return rows
+
+
+def parallel_previews() -> list[dict[str, Any]]:
+    from tests.test_driver import World
+
+    world = World()
+    world.delay = 1.0
+    rows = []
+    for label, workers in (("sequential", 1), ("parallel", 3)):
+        driver = world.driver()
+        driver.workers = workers
+        started = time.perf_counter()
+        driver.pipeline(preview_only=True)
+        seconds = time.perf_counter() - started
+        row: dict[str, Any] = {"measure": f"3 previews of 1 s, {label}", "value": round(seconds, 2), "unit": "s"}
+        if workers > 1:
+            row.update(target="<= 1.3 s", met=seconds <= 1.3)
+        rows.append(row)
+    return rows
+
+
+def live_verify() -> list[dict[str, Any]]:
+    """Runs the moto-backed verify test with timing output, and reads its API-call figure."""
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-s",
+                             "tests/test_verify_moto.py::test_compliant_deployment_passes"],
+                            cwd=ROOT, capture_output=True, text=True, env={**os.environ, "BENCH_REPORT": "1"})
+    seconds = time.perf_counter() - started
+    calls = next((int(line.split("=")[1]) for line in result.stdout.splitlines() if line.startswith("API_CALLS=")), -1)
+    return [{"measure": "live verify against moto (prod, incl. server start)", "value": round(seconds, 2), "unit": "s",
+             "apiCalls": calls, "target": "<= 20 calls", "met": 0 <= calls <= 20}]
+
+
+def test_suite() -> list[dict[str, Any]]:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True)
+    seconds = time.perf_counter() - started
+    return [{"measure": "whole test suite (pytest -n 2)", "value": round(seconds, 1), "unit": "s", "target": "<= 60 s", "met": seconds <= 60}]
+
+
+def main() -> int:
+    sections: list[tuple[str, Callable[[], list[dict[str, Any]]]]] = [
+        ("floor", floor_vs_check), ("scale", scale), ("critical path", critical_path),
+        ("previews", parallel_previews), ("verify", live_verify), ("tests", test_suite),
+    ]
+    rows: list[dict[str, Any]] = []
+    for name, section in sections:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows.extend(section())
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    (ROOT / "bench" / "results.json").write_text(json.dumps({"machine": machine, "runs": RUNS, "rows": rows}, indent=2) + "\n")
+    print(f"machine: {machine}; subprocess timings are medians of {RUNS} runs\n")
+    print("| measure | value | details | target | met |\n|---|---|---|---|---|")
+    for row in rows:
+        details = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("measure", "value", "unit", "target", "met") and v is not None)
+        met = {True: "yes", False: "**no**"}.get(row.get("met"), "")
+        print(f"| {row['measure']} | {row['value']} {row['unit']} | {details} | {row.get('target', '')} | {met} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

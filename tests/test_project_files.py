@@ -1,0 +1,56 @@
+"""Pulumi.yaml against Pulumi's schema and the config model; stack files; README config reference."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from automation.environments import ENVIRONMENTS
+from automation.offline import ROOT
+from automation.stackfiles import settings_for
+from components.config_model import project_config_declarations, project_key_names
+
+SCHEMA = ROOT.parent / "shared" / "schemas" / "pulumi-project.schema.json"
+PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="shared/ schema not beside this checkout")
+def test_pulumi_yaml_is_valid_against_pulumis_schema() -> None:
+    jsonschema.validate(PROJECT, json.loads(SCHEMA.read_text()))
+
+
+def test_pulumi_yaml_declares_every_key_as_the_model_does() -> None:
+    assert PROJECT["name"] == "kubeflow-artifact-store"
+    assert PROJECT["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+    assert PROJECT["config"] == project_config_declarations()
+    assert not [k for k, v in PROJECT["config"].items() if "default" in v and "value" in v]
+
+
+@pytest.mark.parametrize("env", [e.name for e in ENVIRONMENTS])
+def test_each_environment_has_a_valid_stack_file(env: str) -> None:
+    settings = settings_for(env)
+    c = settings.config
+    if env == "dev":
+        assert (c.encryption, c.protect) == ("sse-s3", False)
+    if env == "staging":
+        assert settings.creates_kms_key
+    if env == "prod":
+        assert settings.creates_kms_key and c.access_logging and c.event_notifications and c.protect
+        assert yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["secretsprovider"].startswith("awskms://")
+
+
+def test_readme_documents_every_config_key_and_output() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for key in project_key_names():
+        assert f"`{key}`" in readme, key
+    for output in ("bucketName", "bucketArn", "region", "s3Endpoint", "kmsKeyArn", "logBucketName", "secretName", "pipelineRoleArn"):
+        assert f"`{output}`" in readme, output
+
+
+def test_state_dir_is_git_ignored() -> None:
+    assert ".pulumi-state/" in (ROOT / ".gitignore").read_text().splitlines()
+    assert Path(ROOT / "policy" / "PulumiPolicy.yaml").exists()
