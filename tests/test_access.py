@@ -24,20 +24,28 @@ def _allows(run_: MockRun) -> list[dict]:
     return [s for d in documents for s in d["Statement"] if s["Effect"] == "Allow"]
 
 
-@pytest.mark.parametrize(("namespace", "account"), [("kubeflow", "ml-pipeline"), ("team-a", "default-editor"), ("team-b", "default-editor")])
+@pytest.mark.parametrize(
+    ("namespace", "account"), [("kubeflow", "ml-pipeline"), ("team-a", "default-editor"), ("team-b", "default-editor")]
+)
 def test_irsa_trust_policy_exact(namespace: str, account: str) -> None:
     r = run("dev", profileNamespaces=PROFILES)
     role = r.one(ROLE, f"{namespace}-{account}")
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    assert trust["Statement"] == [{
-        "Effect": "Allow",
-        "Principal": {"Federated": OIDC},
-        "Action": ["sts:AssumeRoleWithWebIdentity"],
-        "Condition": {"StringEquals": {f"{ISSUER}:sub": f"system:serviceaccount:{namespace}:{account}", f"{ISSUER}:aud": "sts.amazonaws.com"}},
-    }]
+    assert trust["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": OIDC},
+            "Action": ["sts:AssumeRoleWithWebIdentity"],
+            "Condition": {
+                "StringEquals": {f"{ISSUER}:sub": f"system:serviceaccount:{namespace}:{account}", f"{ISSUER}:aud": "sts.amazonaws.com"}
+            },
+        }
+    ]
 
 
-@pytest.mark.parametrize("keys", [{}, {"encryption": "sse-kms"}, {"credentials": "static"}, {"credentials": "static", "encryption": "sse-kms"}])
+@pytest.mark.parametrize(
+    "keys", [{}, {"encryption": "sse-kms"}, {"credentials": "static"}, {"credentials": "static", "encryption": "sse-kms"}]
+)
 def test_least_privilege_no_wildcard_action_or_resource(keys: dict) -> None:
     r = run("dev", profileNamespaces=PROFILES, **keys)
     allows = _allows(r)
@@ -69,7 +77,9 @@ def test_one_role_per_identity_and_outputs() -> None:
 
 def test_service_accounts_annotated_by_patch() -> None:
     r = run("dev", profileNamespaces=PROFILES)
-    patches = {(x.inputs["metadata"]["namespace"], x.inputs["metadata"]["name"]): x.inputs["metadata"]["annotations"] for x in r.of_type(SA_PATCH)}
+    patches = {
+        (x.inputs["metadata"]["namespace"], x.inputs["metadata"]["name"]): x.inputs["metadata"]["annotations"] for x in r.of_type(SA_PATCH)
+    }
     assert patches[("kubeflow", "ml-pipeline")] == {"eks.amazonaws.com/role-arn": r.exports["pipelineRoleArn"]}
     for namespace in PROFILES:
         assert patches[(namespace, "default-editor")] == {"eks.amazonaws.com/role-arn": r.exports["profileRoleArns"][namespace]}
@@ -81,7 +91,11 @@ def test_configmap_patch_contents() -> None:
     r = run("dev", region="eu-central-1", eksOidcProviderArn=OIDC.replace("us-east-1", "eu-central-1"))
     patch = r.one("kubernetes:core/v1:ConfigMapPatch")
     assert patch.inputs["metadata"] == {"name": "pipeline-install-config", "namespace": "kubeflow"}
-    assert patch.inputs["data"] == {"bucketName": r.exports["bucketName"], "minioServiceHost": "s3.amazonaws.com", "minioServiceRegion": "eu-central-1"}
+    assert patch.inputs["data"] == {
+        "bucketName": r.exports["bucketName"],
+        "minioServiceHost": "s3.amazonaws.com",
+        "minioServiceRegion": "eu-central-1",
+    }
 
 
 @pytest.mark.parametrize("kms", [False, True])

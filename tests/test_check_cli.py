@@ -28,7 +28,9 @@ def test_every_stack_passes_its_mandatory_controls(env: str) -> None:
     assert all(v in ("pass", "waived") for v in verdicts.values())
     if env == "prod":  # S3.9, S3.17, KMS.3-5 required and passing on prod
         for control_id in ("KF-S3-09", "KF-S3-11", "KF-S3-12", "KF-KMS-01", "KF-KMS-02", "KF-KMS-03"):
-            assert [v for (c, _), v in verdicts.items() if c == control_id] and all(v == "pass" for (c, _), v in verdicts.items() if c == control_id)
+            assert [v for (c, _), v in verdicts.items() if c == control_id] and all(
+                v == "pass" for (c, _), v in verdicts.items() if c == control_id
+            )
 
 
 def test_check_json_is_one_object_on_stdout() -> None:
@@ -67,7 +69,11 @@ def test_prod_weakened_to_sse_s3_is_a_violation(project: Path) -> None:
 def test_broken_config_exits_2_with_one_line(project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
     path.write_text(path.read_text() + "  kubeflow-artifact-store:encrytpion: sse-kms\n")
-    result = subprocess.run([sys.executable, "-c", f"""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"""
 import sys; sys.path.insert(0, {str(ROOT)!r})
 import automation.stackfiles as s, automation.check as c
 from pathlib import Path
@@ -76,7 +82,12 @@ try:
     c.run_check('dev', Path({str(project)!r}))
 except ConfigError as e:
     print(e); sys.exit(2)
-"""], capture_output=True, text=True, timeout=60)
+""",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stdout.strip().startswith("kubeflow-artifact-store:encrytpion: unknown config key; did you mean encryption?")
     assert result.stdout.count("\n") == 1
@@ -91,7 +102,8 @@ def test_cli_unknown_env_exit_2_no_traceback() -> None:
 def test_secret_placeholder_in_stack_file_is_treated_as_secret(project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
     text = path.read_text().replace("encryption: sse-s3", "encryption: sse-s3\n  kubeflow-artifact-store:credentials: static")
-    text += "  kubeflow-artifact-store:staticAccessKeyId:\n    secure: v1:abc\n  kubeflow-artifact-store:staticSecretAccessKey:\n    secure: v1:def\n"
+    text += "  kubeflow-artifact-store:staticAccessKeyId:\n    secure: v1:abc\n"
+    text += "  kubeflow-artifact-store:staticSecretAccessKey:\n    secure: v1:def\n"
     path.write_text(text)
     report = run_check("dev", project)
     assert report.exit_code == 0

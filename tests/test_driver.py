@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,11 @@ from tenacity import wait_none
 from automation import cli
 from automation.operations import Driver, reduce_error
 
-BUCKET_URN = "urn:pulumi:dev::kubeflow-artifact-store::kubeflow:storage:KubeflowArtifactStore$kubeflow:storage:HardenedBucket$aws:s3/bucket:Bucket::kubeflow-artifacts"
+BUCKET_URN = (
+    "urn:pulumi:dev::kubeflow-artifact-store::"
+    "kubeflow:storage:KubeflowArtifactStore$kubeflow:storage:HardenedBucket$"
+    "aws:s3/bucket:Bucket::kubeflow-artifacts"
+)
 ROLE_URN = "urn:pulumi:dev::kubeflow-artifact-store::aws:iam/role:Role::kubeflow-access-kubeflow-ml-pipeline"
 
 
@@ -23,8 +28,13 @@ def step(op: OpType, urn: str, type_: str) -> EngineEvent:
 
 
 def violation() -> EngineEvent:
-    return EngineEvent(2, 0, policy_event=PolicyEvent("kubeflow-artifacts: not SSE-KMS [S3.17]", "never", "kf-s3-09",
-                                                      "kubeflow-artifact-store-security", "0.0.1", "", "mandatory"))
+    return EngineEvent(
+        2,
+        0,
+        policy_event=PolicyEvent(
+            "kubeflow-artifacts: not SSE-KMS [S3.17]", "never", "kf-s3-09", "kubeflow-artifact-store-security", "0.0.1", "", "mandatory"
+        ),
+    )
 
 
 class Result:
@@ -79,7 +89,7 @@ class World:
         self.delay = 0.0
 
     def driver(self, verify: Any = None, lines: list[str] | None = None) -> Driver:
-        say = (lines.append if lines is not None else lambda _: None)
+        say = lines.append if lines is not None else lambda _: None
         return Driver(lambda env: FakeStack(env, self), say, verify=verify, lock_wait=wait_none())
 
     def ops(self, env: str | None = None) -> list[tuple[str, str]]:
@@ -92,11 +102,14 @@ def world() -> World:
 
 
 def test_preview_passes_the_policy_pack_with_env_expectations(world: World) -> None:
-    world.events[("prod", "preview")] = [step(OpType.REPLACE, BUCKET_URN, "aws:s3/bucket:Bucket"), step(OpType.DELETE, ROLE_URN, "aws:iam/role:Role")]
+    world.events[("prod", "preview")] = [
+        step(OpType.REPLACE, BUCKET_URN, "aws:s3/bucket:Bucket"),
+        step(OpType.DELETE, ROLE_URN, "aws:iam/role:Role"),
+    ]
     report = world.driver().preview("prod")
     _, _, kwargs = world.calls[0]
     assert kwargs["policy_packs"][0].endswith("/policy")
-    config = json.load(open(kwargs["policy_pack_configs"][0]))
+    config = json.loads(Path(kwargs["policy_pack_configs"][0]).read_text())
     assert config["kf-s3-09"] == {"requireKms": True, "requireLogging": True, "requireNotifications": True, "requireVersioning": True}
     assert report.as_dict()["replace"] == ["kubeflow-artifacts"] and report.as_dict()["delete"] == ["kubeflow-access-kubeflow-ml-pipeline"]
 
@@ -233,8 +246,13 @@ def test_parallel_previews_take_about_the_slowest(world: World) -> None:
 
 
 def test_error_reduction_keeps_meaningful_lines() -> None:
-    error = CommandError(CommandResult("Previewing update (dev)\n  pulumi:pulumi:Stack ...\n",
-                                       "error: update failed\n  aws:s3:Bucket (x):\n    error: BucketAlreadyExists\n", 255))
+    error = CommandError(
+        CommandResult(
+            "Previewing update (dev)\n  pulumi:pulumi:Stack ...\n",
+            "error: update failed\n  aws:s3:Bucket (x):\n    error: BucketAlreadyExists\n",
+            255,
+        )
+    )
     reduced = reduce_error(error)
     assert "BucketAlreadyExists" in reduced and "Previewing" not in reduced
     assert "Previewing" in reduce_error(error, verbose=True)

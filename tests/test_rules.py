@@ -21,11 +21,18 @@ KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
 
 def good_bucket() -> BucketState:
     return BucketState(
-        name="kf", public_access_block=dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True),
-        ownership="BucketOwnerEnforced", sse_algorithm="aws:kms", kms_key_id=KEY_ARN, bucket_key_enabled=True,
-        blocked_encryption_types=["SSE-C"], policy=json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN)),
-        versioning="Enabled", lifecycle_rules=[{"status": "Enabled", "abort_days": 7, "noncurrent_days": 90, "expiration_days": None}],
-        logging_target="logs", eventbridge=True,
+        name="kf",
+        public_access_block=dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True),
+        ownership="BucketOwnerEnforced",
+        sse_algorithm="aws:kms",
+        kms_key_id=KEY_ARN,
+        bucket_key_enabled=True,
+        blocked_encryption_types=["SSE-C"],
+        policy=json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN)),
+        versioning="Enabled",
+        lifecycle_rules=[{"status": "Enabled", "abort_days": 7, "noncurrent_days": 90, "expiration_days": None}],
+        logging_target="logs",
+        eventbridge=True,
     )
 
 
@@ -37,13 +44,20 @@ def good_log_bucket() -> BucketState:
 
 
 def good_key() -> KeyState:
-    return KeyState(name="key", rotation_enabled=True, rotation_days=365,
-                    policy=json.loads(policies.key_policy("123456789012", "aws", "us-east-1", ["arn:aws:iam::123456789012:role/a"])))
+    return KeyState(
+        name="key",
+        rotation_enabled=True,
+        rotation_days=365,
+        policy=json.loads(policies.key_policy("123456789012", "aws", "us-east-1", ["arn:aws:iam::123456789012:role/a"])),
+    )
 
 
 def good_identity() -> IdentityState:
-    return IdentityState("role", policies=[json.loads(policies.artifact_access_policy(BUCKET_ARN, KEY_ARN, "us-east-1"))],
-                         trust_policy=json.loads(policies.irsa_trust_policy("arn:x", "oidc/id/1", "kubeflow", "ml-pipeline")))
+    return IdentityState(
+        "role",
+        policies=[json.loads(policies.artifact_access_policy(BUCKET_ARN, KEY_ARN, "us-east-1"))],
+        trust_policy=json.loads(policies.irsa_trust_policy("arn:x", "oidc/id/1", "kubeflow", "ml-pipeline")),
+    )
 
 
 ALL = Expectations(require_kms=True, require_logging=True, require_notifications=True, require_versioning=True)
@@ -73,7 +87,10 @@ def _plain_string_not_equals() -> dict:
 
 BREAKS = {
     "KF-S3-01": ("bucket", lambda b: b.public_access_block.update(restrictPublicBuckets=False)),
-    "KF-S3-02": ("bucket", lambda b: b.policy["Statement"].append({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "x"})),
+    "KF-S3-02": (
+        "bucket",
+        lambda b: b.policy["Statement"].append({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "x"}),
+    ),
     "KF-S3-03": ("bucket", lambda b: setattr(b, "ownership", "ObjectWriter")),
     "KF-S3-04": ("bucket", lambda b: setattr(b, "sse_algorithm", None)),
     "KF-S3-05": ("bucket", lambda b: setattr(b, "policy", _policy_without(policies.SID_DENY_INSECURE_TRANSPORT))),
@@ -87,7 +104,10 @@ BREAKS = {
     "KF-S3-13": ("log", lambda b: setattr(b, "sse_algorithm", "aws:kms")),
     "KF-KMS-01": ("key", lambda k: setattr(k, "key_state", "PendingDeletion")),
     "KF-KMS-02": ("key", lambda k: setattr(k, "rotation_enabled", False)),
-    "KF-KMS-03": ("key", lambda k: k.policy["Statement"].append({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"})),
+    "KF-KMS-03": (
+        "key",
+        lambda k: k.policy["Statement"].append({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}),
+    ),
     "KF-KMS-04": ("key", lambda k: setattr(k, "policy", _admin_can_decrypt())),
     "KF-IAM-01": ("identity", lambda i: i.policies[0]["Statement"].append({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})),
     "KF-IAM-02": ("identity", lambda i: i.trust_policy["Statement"][0]["Condition"]["StringEquals"].pop("oidc/id/1:sub")),
@@ -129,8 +149,10 @@ def _policy_args(env_config: dict, expectations: Expectations):
 @pytest.mark.parametrize("policy", stack_policies(), ids=lambda p: p.name)
 def test_each_crossguard_policy_validates(policy) -> None:
     violations: list[str] = []
-    policy.validate(_policy_args(config(encryption="sse-kms", accessLogging=True, eventNotifications=True), ALL),
-                    lambda message, urn=None: violations.append(message))
+    policy.validate(
+        _policy_args(config(encryption="sse-kms", accessLogging=True, eventNotifications=True), ALL),
+        lambda message, urn=None: violations.append(message),
+    )
     assert violations == []
 
 
@@ -150,7 +172,11 @@ def test_offline_scorecard_and_policy_pack_agree() -> None:
     from rules.from_resources import snapshot_from_resources
 
     args = _policy_args(config(), Expectations(require_kms=True, require_logging=True))
-    failing_offline = {f.control.lower() for f in evaluate(snapshot_from_resources(resources_of(args)), Expectations.from_config(dict(args.get_config()))) if f.verdict == FAIL}
+    failing_offline = {
+        f.control.lower()
+        for f in evaluate(snapshot_from_resources(resources_of(args)), Expectations.from_config(dict(args.get_config())))
+        if f.verdict == FAIL
+    }
     failing_pack = set()
     for policy in stack_policies():
         policy.validate(args, lambda message, urn=None, name=policy.name: failing_pack.add(name))

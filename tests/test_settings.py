@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
 import pytest
+from pydantic import ValidationError
 
 from components.settings import ConfigError, load_settings
 from tests.conftest import NS, OIDC, config
@@ -16,7 +19,10 @@ INVALID = [
     ({"bucketName": "ab"}, f"{NS}:bucketName: invalid value 'ab' (must be 3 to 63 characters)"),
     ({"bucketName": "my.dotted.bucket"}, f"{NS}:bucketName: invalid value 'my.dotted.bucket' (dots are refused"),
     ({"bucketName": "xn--artifacts"}, "uses a prefix or suffix that S3 reserves"),
-    ({"kmsKeyRotationDays": 30}, f"{NS}:kmsKeyRotationDays: invalid value 30 (Input should be greater than or equal to 90); allowed: an integer from 90 to 2560"),
+    (
+        {"kmsKeyRotationDays": 30},
+        f"{NS}:kmsKeyRotationDays: invalid value 30 (Input should be greater than or equal to 90); allowed: an integer from 90 to 2560",
+    ),
     ({"kmsKeyRotationDays": 3000}, "allowed: an integer from 90 to 2560"),
     ({"kmsDeletionWindowDays": 3}, f"{NS}:kmsDeletionWindowDays: invalid value 3"),
     ({"noncurrentVersionExpirationDays": 0}, f"{NS}:noncurrentVersionExpirationDays: invalid value 0"),
@@ -29,7 +35,10 @@ INVALID = [
     ({"kmsKeyAdminArns": ["admin"]}, "'admin' is not an IAM role, user or root ARN"),
     ({"kmsKeyAdminArns": "[not json"}, f"{NS}:kmsKeyAdminArns: invalid value '[not json' (not JSON"),
     ({"tags": {"aws:owner": "x"}}, "must be 1-128 characters and not start with aws:"),
-    ({"eksOidcProviderArn": ""}, f"{NS}:eksOidcProviderArn: invalid value ''; allowed: the EKS OIDC provider ARN (required with credentials irsa)"),
+    (
+        {"eksOidcProviderArn": ""},
+        f"{NS}:eksOidcProviderArn: invalid value ''; allowed: the EKS OIDC provider ARN (required with credentials irsa)",
+    ),
     ({"eksOidcProviderArn": "arn:aws:iam::123:oidc-provider/x"}, "(not an IAM OIDC provider ARN)"),
     ({"kubeflowNamespace": "Kubeflow"}, f"{NS}:kubeflowNamespace: invalid value 'Kubeflow'"),
     ({"profileNamespaces": ["team-a", "team-a"]}, "namespace 'team-a' is listed twice"),
@@ -62,14 +71,26 @@ SECRET_VALUE = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 @pytest.mark.parametrize(
     ("keys", "secrets", "message"),
     [
-        ({"credentials": "static", "staticAccessKeyId": "AKIAIOSFODNN7EXAMPLE", "staticSecretAccessKey": SECRET_VALUE},
-         {f"{NS}:staticAccessKeyId"}, "staticSecretAccessKey: plain value refused (not shown)"),
-        ({"credentials": "static", "staticSecretAccessKey": SECRET_VALUE}, {f"{NS}:staticSecretAccessKey"},
-         "staticAccessKeyId: missing; allowed: staticAccessKeyId and staticSecretAccessKey both set or neither"),
-        ({"staticAccessKeyId": "AKIAIOSFODNN7EXAMPLE", "staticSecretAccessKey": SECRET_VALUE},
-         {f"{NS}:staticAccessKeyId", f"{NS}:staticSecretAccessKey"}, "set (not shown) but credentials is irsa"),
-        ({"credentials": "static", "staticAccessKeyId": "not-a-key-id", "staticSecretAccessKey": SECRET_VALUE},
-         {f"{NS}:staticAccessKeyId", f"{NS}:staticSecretAccessKey"}, "staticAccessKeyId: invalid value [secret]"),
+        (
+            {"credentials": "static", "staticAccessKeyId": "AKIAIOSFODNN7EXAMPLE", "staticSecretAccessKey": SECRET_VALUE},
+            {f"{NS}:staticAccessKeyId"},
+            "staticSecretAccessKey: plain value refused (not shown)",
+        ),
+        (
+            {"credentials": "static", "staticSecretAccessKey": SECRET_VALUE},
+            {f"{NS}:staticSecretAccessKey"},
+            "staticAccessKeyId: missing; allowed: staticAccessKeyId and staticSecretAccessKey both set or neither",
+        ),
+        (
+            {"staticAccessKeyId": "AKIAIOSFODNN7EXAMPLE", "staticSecretAccessKey": SECRET_VALUE},
+            {f"{NS}:staticAccessKeyId", f"{NS}:staticSecretAccessKey"},
+            "set (not shown) but credentials is irsa",
+        ),
+        (
+            {"credentials": "static", "staticAccessKeyId": "not-a-key-id", "staticSecretAccessKey": SECRET_VALUE},
+            {f"{NS}:staticAccessKeyId", f"{NS}:staticSecretAccessKey"},
+            "staticAccessKeyId: invalid value [secret]",
+        ),
     ],
 )
 def test_static_key_errors_never_show_the_secret(keys: dict, secrets: set, message: str) -> None:
@@ -85,14 +106,18 @@ def test_defaults_and_derived_values() -> None:
     c = settings.config
     assert (c.encryption, c.versioning, c.kms_key_rotation_days, c.kms_deletion_window_days) == ("sse-s3", True, 365, 30)
     assert (c.credentials, c.kubeflow_namespace, c.pipeline_service_account, c.profile_service_account) == (
-        "irsa", "kubeflow", "ml-pipeline", "default-editor")
+        "irsa",
+        "kubeflow",
+        "ml-pipeline",
+        "default-editor",
+    )
     assert settings.oidc_issuer == "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789"
     assert settings.tags == {"pulumi-stack": "Prod_EU", "managed-by": "pulumi/kubeflow-artifact-store"}
 
 
 def test_settings_are_immutable() -> None:
     settings = load_settings("dev", config())
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         settings.config.encryption = "sse-kms"  # type: ignore[misc]
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         settings.region = "eu-west-1"  # type: ignore[misc]

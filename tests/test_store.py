@@ -75,7 +75,8 @@ def test_existing_key_is_used_and_none_is_created() -> None:
     assert r.one(ENCRYPTION, "artifacts").inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == arn
     policy = json.loads(r.one(POLICY, "artifacts").inputs["policy"])
     assert _statement(policy, p.SID_DENY_WRONG_KEY)["Condition"] == {
-        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": arn}}
+        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": arn}
+    }
 
 
 def test_bucket_policy_statements_sse_kms() -> None:
@@ -97,7 +98,11 @@ def test_bucket_policy_statements_sse_kms() -> None:
 def test_sse_s3_policy_has_no_key_statement() -> None:
     policy = json.loads(run("dev").one(POLICY, "artifacts").inputs["policy"])
     assert {s["Sid"] for s in policy["Statement"]} == {
-        p.SID_DENY_INSECURE_TRANSPORT, p.SID_DENY_OLD_TLS, p.SID_DENY_WRONG_ALGORITHM, p.SID_DENY_SSE_C}
+        p.SID_DENY_INSECURE_TRANSPORT,
+        p.SID_DENY_OLD_TLS,
+        p.SID_DENY_WRONG_ALGORITHM,
+        p.SID_DENY_SSE_C,
+    }
 
 
 @pytest.mark.parametrize("versioning", [True, False])
@@ -186,8 +191,11 @@ def test_tags_merged_with_stack_and_managed_by() -> None:
 
 @pytest.mark.parametrize(
     ("region", "endpoint", "partition"),
-    [("eu-west-1", "s3.amazonaws.com", "aws"), ("us-gov-west-1", "s3.us-gov-west-1.amazonaws.com", "aws-us-gov"),
-     ("cn-north-1", "s3.cn-north-1.amazonaws.com.cn", "aws-cn")],
+    [
+        ("eu-west-1", "s3.amazonaws.com", "aws"),
+        ("us-gov-west-1", "s3.us-gov-west-1.amazonaws.com", "aws-us-gov"),
+        ("cn-north-1", "s3.cn-north-1.amazonaws.com.cn", "aws-cn"),
+    ],
 )
 def test_outputs_per_partition(region: str, endpoint: str, partition: str) -> None:
     oidc = f"arn:{partition}:iam::123456789012:oidc-provider/oidc.eks.{region}.amazonaws.com/id/ABCDEF0123456789"

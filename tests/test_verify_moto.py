@@ -30,25 +30,51 @@ def deployed(aws_env: str) -> dict[str, str]:
     kms.enable_key_rotation(KeyId=key["KeyId"])
     for name, key_arn in ((bucket, key["Arn"]), (logs, None)):
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
         default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn} if key_arn else {"SSEAlgorithm": "AES256"}
-        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": bool(key_arn)}]})
-        policy = (policies.artifact_bucket_policy(f"arn:aws:s3:::{name}", key_arn) if key_arn
-                  else policies.log_bucket_policy(f"arn:aws:s3:::{name}", f"arn:aws:s3:::{bucket}", ACCOUNT))
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": bool(key_arn)}]
+            },
+        )
+        policy = (
+            policies.artifact_bucket_policy(f"arn:aws:s3:::{name}", key_arn)
+            if key_arn
+            else policies.log_bucket_policy(f"arn:aws:s3:::{name}", f"arn:aws:s3:::{bucket}", ACCOUNT)
+        )
         s3.put_bucket_policy(Bucket=name, Policy=policy)
         s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [{
-            "ID": "abort-uploads-and-expire-old-versions", "Status": "Enabled", "Filter": {"Prefix": ""},
-            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
-            "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}]})
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "abort-uploads-and-expire-old-versions",
+                        "Status": "Enabled",
+                        "Filter": {"Prefix": ""},
+                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+                    }
+                ]
+            },
+        )
     # moto limitation: its PutBucketLogging permission check crashes (HTTP 500) on a statement whose
     # Principal is the string "*" (our TLS denies) and wants Resource as one string. Real S3 accepts
     # the full policy. So the delivery grant alone is in place for that call, then the real policy again.
     delivery = next(st for st in json.loads(policy)["Statement"] if st["Sid"] == policies.SID_ALLOW_LOG_DELIVERY)
-    s3.put_bucket_policy(Bucket=logs, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{**delivery, "Resource": delivery["Resource"][0]}]}))
+    s3.put_bucket_policy(
+        Bucket=logs, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{**delivery, "Resource": delivery["Resource"][0]}]})
+    )
     s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "s3-access-logs/"}})
     s3.put_bucket_policy(Bucket=logs, Policy=policy)
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
@@ -78,19 +104,43 @@ def test_compliant_deployment_passes(deployed: dict[str, str]) -> None:
 
 
 MISCONFIGURATIONS = {
-    "public-access-flag-off": ("KF-S3-01", lambda s3, d: s3.put_public_access_block(Bucket=d["bucket"], PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": False})),
+    "public-access-flag-off": (
+        "KF-S3-01",
+        lambda s3, d: s3.put_public_access_block(
+            Bucket=d["bucket"],
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": False,
+            },
+        ),
+    ),
     "no-tls-policy": ("KF-S3-05", lambda s3, d: s3.delete_bucket_policy(Bucket=d["bucket"])),
-    "sse-s3-where-kms-expected": ("KF-S3-09", lambda s3, d: s3.put_bucket_encryption(Bucket=d["bucket"], ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})),
+    "sse-s3-where-kms-expected": (
+        "KF-S3-09",
+        lambda s3, d: s3.put_bucket_encryption(
+            Bucket=d["bucket"],
+            ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        ),
+    ),
     "rotation-off": ("KF-KMS-02", lambda s3, d: boto3.client("kms", region_name=REGION).disable_key_rotation(KeyId=d["key"])),
-    "versioning-suspended": ("KF-S3-07", lambda s3, d: s3.put_bucket_versioning(Bucket=d["bucket"], VersioningConfiguration={"Status": "Suspended"})),
+    "versioning-suspended": (
+        "KF-S3-07",
+        lambda s3, d: s3.put_bucket_versioning(Bucket=d["bucket"], VersioningConfiguration={"Status": "Suspended"}),
+    ),
     "no-lifecycle": ("KF-S3-08", lambda s3, d: s3.delete_bucket_lifecycle(Bucket=d["bucket"])),
     "no-logging": ("KF-S3-11", lambda s3, d: s3.put_bucket_logging(Bucket=d["bucket"], BucketLoggingStatus={})),
-    "ownership-object-writer": ("KF-S3-03", lambda s3, d: s3.put_bucket_ownership_controls(Bucket=d["bucket"], OwnershipControls={
-        "Rules": [{"ObjectOwnership": "ObjectWriter"}]})),
-    "key-scheduled-for-deletion": ("KF-KMS-01", lambda s3, d: boto3.client("kms", region_name=REGION).schedule_key_deletion(
-        KeyId=d["key"], PendingWindowInDays=7)),
+    "ownership-object-writer": (
+        "KF-S3-03",
+        lambda s3, d: s3.put_bucket_ownership_controls(
+            Bucket=d["bucket"], OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        ),
+    ),
+    "key-scheduled-for-deletion": (
+        "KF-KMS-01",
+        lambda s3, d: boto3.client("kms", region_name=REGION).schedule_key_deletion(KeyId=d["key"], PendingWindowInDays=7),
+    ),
 }
 
 
@@ -111,15 +161,26 @@ def test_moto_enforces_the_tls_policy_statement_shape(deployed: dict[str, str]) 
 
 
 def test_missing_bucket_is_a_clear_error(aws_env: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "automation", "verify", "--env", "dev", "--bucket", "kf-no-such-bucket-000"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={**__import__("os").environ})
+    result = subprocess.run(
+        [sys.executable, "-m", "automation", "verify", "--env", "dev", "--bucket", "kf-no-such-bucket-000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ},
+    )
     assert result.returncode == 1
     assert result.stderr.strip() == "failed: verify: bucket kf-no-such-bucket-000 does not exist"
 
 
 def test_verify_json(deployed: dict[str, str]) -> None:
-    result = subprocess.run([sys.executable, "-m", "automation", "verify", "--env", "prod", "--bucket", deployed["bucket"], "--json"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120, env={**__import__("os").environ})
+    result = subprocess.run(
+        [sys.executable, "-m", "automation", "verify", "--env", "prod", "--bucket", deployed["bucket"], "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ},
+    )
     payload = json.loads(result.stdout)
     assert result.returncode == 0 and payload["exitCode"] == 0 and payload["bucket"] == deployed["bucket"]
