@@ -92,6 +92,17 @@ def _tls_statements(bucket_arn: str) -> list[iam.Statement]:
     ]
 
 
+def _deny_upload(sid: str, objects: str, condition: iam.ConditionElement) -> iam.Statement:
+    return iam.Statement(
+        Sid=sid,
+        Effect=iam.Deny,
+        Principal=iam.Principal("*"),
+        Action=[s3.PutObject],
+        Resource=[objects],
+        Condition=iam.Condition(condition),
+    )
+
+
 def artifact_bucket_policy(bucket_arn: str, kms_key_arn: str | None) -> str:
     """TLS only (1.2+), and uploads may not choose another algorithm, another key or SSE-C.
 
@@ -100,32 +111,13 @@ def artifact_bucket_policy(bucket_arn: str, kms_key_arn: str | None) -> str:
     objects = f"{bucket_arn}/*"
     algorithm = "aws:kms" if kms_key_arn else "AES256"
     statements = _tls_statements(bucket_arn) + [
-        iam.Statement(
-            Sid=SID_DENY_WRONG_ALGORITHM,
-            Effect=iam.Deny,
-            Principal=iam.Principal("*"),
-            Action=[s3.PutObject],
-            Resource=[objects],
-            Condition=iam.Condition(iam.StringNotEqualsIfExists("s3:x-amz-server-side-encryption", algorithm)),
-        ),
-        iam.Statement(
-            Sid=SID_DENY_SSE_C,
-            Effect=iam.Deny,
-            Principal=iam.Principal("*"),
-            Action=[s3.PutObject],
-            Resource=[objects],
-            Condition=iam.Condition(iam.Null("s3:x-amz-server-side-encryption-customer-algorithm", "false")),
-        ),
+        _deny_upload(SID_DENY_WRONG_ALGORITHM, objects, iam.StringNotEqualsIfExists("s3:x-amz-server-side-encryption", algorithm)),
+        _deny_upload(SID_DENY_SSE_C, objects, iam.Null("s3:x-amz-server-side-encryption-customer-algorithm", "false")),
     ]
     if kms_key_arn:
         statements.append(
-            iam.Statement(
-                Sid=SID_DENY_WRONG_KEY,
-                Effect=iam.Deny,
-                Principal=iam.Principal("*"),
-                Action=[s3.PutObject],
-                Resource=[objects],
-                Condition=iam.Condition(iam.StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", kms_key_arn)),
+            _deny_upload(
+                SID_DENY_WRONG_KEY, objects, iam.StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", kms_key_arn)
             )
         )
     return _document(statements)
