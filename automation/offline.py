@@ -7,6 +7,7 @@ are secret), so the same inventory serves the rules, the tests and the critical-
 
 from __future__ import annotations
 
+import json
 import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ import pulumi
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pulumi.runtime.stack import _sync_await, get_root_resource, run_pulumi_func
+
+from components import names
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -67,7 +70,7 @@ class StoreMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
-        partition = "aws-cn" if self.region.startswith("cn-") else "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+        partition = names.partition_of(self.region)
         if args.typ == "aws:s3/bucket:Bucket":
             name = args.inputs.get("bucket") or f"{args.inputs.get('bucketPrefix', '')}20261129000000000000000001"
             state.update(bucket=name, arn=f"arn:{partition}:s3:::{name}", region=self.region)
@@ -127,7 +130,7 @@ class RecordingMonitor(mocks.MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
-        if request.urn.endswith("::pulumi:pulumi:Stack") or "pulumi:pulumi:Stack" in request.urn:
+        if "pulumi:pulumi:Stack" in request.urn:
             raw = rpc.deserialize_properties(request.outputs, keep_internal=True)
             self.secret_outputs = {key for key, value in raw.items() if _is_secret(value)}
             self.stack_outputs = _plain(raw)
@@ -157,10 +160,10 @@ def run_program(
 ) -> MockRun:
     """Run `program` as stack `stack` with `config` (full keys, values as Pulumi passes them)."""
     region = str(config.get("aws:region", "us-east-1"))
-    monitor = RecordingMonitor(StoreMocks(region))
+    mock = StoreMocks(region)
+    monitor = RecordingMonitor(mock)
     set_root_resource(None)  # a fresh stack for each run in one process
-    mocks.set_mocks(StoreMocks(region), project="kubeflow-artifact-store", stack=stack, preview=False, monitor=monitor)
-    monitor.mocks = StoreMocks(region)
+    mocks.set_mocks(mock, project=names.PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config({k: _as_config_text(v) for k, v in config.items()}, list(secret_keys))
     SETTINGS.outputs.clear()
 
@@ -177,6 +180,4 @@ def run_program(
 
 def _as_config_text(value: Any) -> str:
     """Pulumi hands programs every config value as text; structured values as JSON."""
-    import json
-
     return value if isinstance(value, str) else json.dumps(value)
