@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from rules import Finding, evaluate, exit_code
 from rules.from_resources import Resource, snapshot_from_resources
 
 from .environments import environment
-from .offline import ROOT, MockRun, run_program
+from .offline import MOCK_ACCOUNT, ROOT, MockRun, run_program
 from .stackfiles import expectations_for, read_stack_config, settings_for
 
 
@@ -46,11 +47,15 @@ def resources_of(run: MockRun) -> list[Resource]:
     return [Resource(r.type, r.name, r.urn, r.parent, r.inputs) for r in run.resources]
 
 
-def run_check(env: str, root: Path = ROOT) -> CheckReport:
-    """Raises ConfigError (exit 2) before anything runs when the stack's config is invalid."""
+def run_check(env: str, root: Path = ROOT, warn: Callable[[str], None] = lambda _: None) -> CheckReport:
+    """Raises ConfigError (exit 2) before anything runs when the stack's config is invalid, or
+    when a protected environment does not name its account and cluster."""
+    from .preflight import require_binding
+
     target = environment(env)
     settings = settings_for(env, root)
+    require_binding(settings, target, warn)
     config, secrets = read_stack_config(env, root)
-    run = run_program(env, config, secrets)
+    run = run_program(env, config, secrets, account=settings.account_ids[0] if settings.account_ids else MOCK_ACCOUNT)
     findings = evaluate(snapshot_from_resources(resources_of(run)), expectations_for(settings, target))
     return CheckReport(env, run, findings)

@@ -69,7 +69,7 @@ def _say(args: argparse.Namespace) -> Callable[[str], None]:
 def _check(args: argparse.Namespace) -> int:
     from .check import run_check
 
-    report = run_check(args.env)
+    report = run_check(args.env, warn=lambda line: print(line, file=sys.stderr))
     if args.json:
         emit_json(report.as_dict())
     else:
@@ -98,6 +98,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _driver(args: argparse.Namespace) -> Any:
     from .engine import real_stack_opener
     from .operations import Driver
+    from .preflight import Preflight, offline_rule_failures
 
     say = _say(args)
     verify = None
@@ -105,7 +106,8 @@ def _driver(args: argparse.Namespace) -> Any:
         from .verify import verify_exit_code
 
         verify = verify_exit_code
-    return Driver(real_stack_opener(say), say, verify=verify, verbose=args.verbose, stream=not args.json)
+    preflight = Preflight(rules=offline_rule_failures, warn=lambda line: print(line, file=sys.stderr))
+    return Driver(real_stack_opener(say), say, preflight, verify=verify, verbose=args.verbose, stream=not args.json)
 
 
 def _operation(args: argparse.Namespace, driver: Any) -> int:
@@ -173,7 +175,7 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
         where = getattr(active, "current_env", None) or getattr(args, "env", None) or "no environment"
         print(
             f"interrupted during {args.command} of {where}; if an update was running, "
-            f"check `pulumi stack --stack {where}` and run `pulumi cancel` if it stays locked",
+            f"check `pulumi stack --stack <env>` and run `pulumi cancel` if it stays locked",
             file=sys.stderr,
         )
         return 1

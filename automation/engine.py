@@ -26,12 +26,14 @@ class StackLike(Protocol):
 
     def preview(self, **kwargs: Any) -> Any: ...
     def up(self, **kwargs: Any) -> Any: ...
-    def refresh(self, **kwargs: Any) -> Any: ...
+    def preview_refresh(self, **kwargs: Any) -> Any: ...
     def destroy(self, **kwargs: Any) -> Any: ...
+    def history(self, **kwargs: Any) -> list[Any]: ...
     def outputs(self) -> dict[str, Any]: ...
 
 
-StackOpener = Callable[[str], StackLike]
+# (environment, create) -> stack; with create=False a missing stack raises StackNotFoundError.
+StackOpener = Callable[[str, bool], StackLike]
 
 
 def logged_in() -> bool:
@@ -70,8 +72,10 @@ def real_stack_opener(notify: Callable[[str], None]) -> StackOpener:
     command = pulumi_command()
     env_vars = backend_env(notify)
 
-    def open_stack(env: str) -> StackLike:
+    def open_stack(env: str, create: bool) -> StackLike:
         options = auto.LocalWorkspaceOptions(work_dir=str(ROOT), pulumi_command=command, env_vars=env_vars)
-        return auto.create_or_select_stack(stack_name=env, work_dir=str(ROOT), opts=options)
+        if create:
+            return auto.create_or_select_stack(stack_name=env, work_dir=str(ROOT), opts=options)
+        return auto.select_stack(stack_name=env, work_dir=str(ROOT), opts=options)
 
     return open_stack

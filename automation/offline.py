@@ -65,8 +65,9 @@ class MockRun:
 class StoreMocks(pulumi.runtime.Mocks):
     """Answers as AWS and Kubernetes would, with the computed attributes the program reads."""
 
-    def __init__(self, region: str = "us-east-1") -> None:
+    def __init__(self, region: str = "us-east-1", account: str = MOCK_ACCOUNT) -> None:
         self.region = region
+        self.account = account
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -77,25 +78,25 @@ class StoreMocks(pulumi.runtime.Mocks):
             return name, state
         if args.typ == "aws:kms/key:Key":
             key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
-            state.update(keyId=key_id, arn=f"arn:{partition}:kms:{self.region}:{MOCK_ACCOUNT}:key/{key_id}")
+            state.update(keyId=key_id, arn=f"arn:{partition}:kms:{self.region}:{self.account}:key/{key_id}")
             return key_id, state
         if args.typ in ("aws:iam/role:Role", "aws:iam/user:User"):
             kind = "role" if args.typ.endswith("Role") else "user"
             name = f"{args.inputs.get('namePrefix', args.name)}mock"
-            state.update(name=name, arn=f"arn:{partition}:iam::{MOCK_ACCOUNT}:{kind}/{name}")
+            state.update(name=name, arn=f"arn:{partition}:iam::{self.account}:{kind}/{name}")
             return name, state
         if args.typ == "aws:iam/accessKey:AccessKey":
             state.update(secret="mock/SECRET+access+key+value+0000000000")
             return "AKIAMOCKMOCKMOCKMOCK", state
         if args.typ == "aws:secretsmanager/secret:Secret":
-            arn = f"arn:{partition}:secretsmanager:{self.region}:{MOCK_ACCOUNT}:secret:s3-secret-mock"
+            arn = f"arn:{partition}:secretsmanager:{self.region}:{self.account}:secret:s3-secret-mock"
             state.update(arn=arn)
             return arn, state
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mock", "userId": "mock"}
+            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/mock", "userId": "mock"}
         return {}
 
 
@@ -157,10 +158,12 @@ def run_program(
     config: Mapping[str, Any],
     secret_keys: frozenset[str] = frozenset(),
     program: Path = PROGRAM,
+    account: str = MOCK_ACCOUNT,
 ) -> MockRun:
-    """Run `program` as stack `stack` with `config` (full keys, values as Pulumi passes them)."""
+    """Run `program` as stack `stack` with `config` (full keys, values as Pulumi passes them),
+    as if deployed into `account`."""
     region = str(config.get("aws:region", "us-east-1"))
-    mock = StoreMocks(region)
+    mock = StoreMocks(region, account)
     monitor = RecordingMonitor(mock)
     set_root_resource(None)  # a fresh stack for each run in one process
     mocks.set_mocks(mock, project=names.PROJECT, stack=stack, preview=False, monitor=monitor)

@@ -1,104 +1,30 @@
 """Operations: preview, up, refresh, destroy, outputs, promote, pipeline; with their gates.
 
-Talks only to StackLike objects from an opener, so the tests drive it with a double."""
+Talks only to StackLike objects from an opener, so the tests drive it with a double that
+speaks the engine's event shapes (automation/events.py names the source)."""
 
 from __future__ import annotations
 
 import json
-import re
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.automation import CommandError, ConcurrentUpdateError
+from pulumi.automation import CommandError, ConcurrentUpdateError, StackNotFoundError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from rules import POLICY_NAMES
+from rules.crossguard import NOT_JUDGED_POLICY
 
-from .engine import POLICY_PACK, StackOpener
+from .engine import POLICY_PACK, StackLike, StackOpener
 from .environments import ENVIRONMENTS, Environment, environment, previous, through
 from .errors import OperationError, UsageError
+from .events import EventLog, PreviewReport, reduce_error, result_summary
 from .stackfiles import expectations_for, settings_for
 
-GUARDED_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:kms/key:Key"})
-DESTRUCTIVE_OPS = frozenset({"replace", "create-replacement", "delete-replaced", "delete"})
-QUIET_OPS = frozenset({"same", "read", "refresh"})
 LOCK_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Change:
-    op: str
-    urn: str
-    type: str
-
-    @property
-    def name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1]
-
-
-@dataclass
-class EventLog:
-    """Collects what the engine reports during one operation."""
-
-    changes: list[Change] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-    progress: Callable[[str], None] | None = None
-
-    def __call__(self, event: Any) -> None:
-        pre = getattr(event, "resource_pre_event", None)
-        if pre is not None:
-            meta = pre.metadata
-            op = getattr(meta.op, "value", meta.op)
-            if op not in QUIET_OPS:
-                change = Change(op, meta.urn, meta.type)
-                self.changes.append(change)
-                if self.progress:
-                    self.progress(f"  {op:<18} {change.type}  {change.name}")
-        policy = getattr(event, "policy_event", None)
-        if policy is not None and policy.enforcement_level == "mandatory":
-            self.violations.append(f"{policy.policy_name}: {policy.message.strip()}")
-
-
-@dataclass
-class PreviewReport:
-    env: str
-    summary: dict[str, int]
-    changes: list[Change]
-    violations: list[str]
-
-    def named(self, ops: frozenset[str]) -> list[str]:
-        return sorted({c.name for c in self.changes if c.op in ops})
-
-    def guarded_changes(self) -> list[Change]:
-        return [c for c in self.changes if c.type in GUARDED_TYPES and c.op in DESTRUCTIVE_OPS]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "env": self.env,
-            "summary": self.summary,
-            "replace": self.named(frozenset({"replace", "create-replacement", "delete-replaced"})),
-            "delete": self.named(frozenset({"delete"})),
-            "policyViolations": self.violations,
-        }
-
-
-def reduce_error(error: Exception, verbose: bool = False) -> str:
-    """The meaningful lines of a CLI failure; all of it with --verbose."""
-    text = str(error)
-    if verbose:
-        return text
-    lines = [re.sub(r"^\s*(code|stdout|stderr):\s*", "", line).strip() for line in text.splitlines()]
-    keep = [line for line in lines if re.search(r"\berror\b|mandatory|violat|refused|locked", line, re.IGNORECASE)]
-    keep = list(dict.fromkeys(keep)) or [line for line in lines if line][-3:]
-    return "\n".join(keep[:10])
-
-
-def _summary(result: Any) -> dict[str, int]:
-    summary = getattr(result, "change_summary", None) or getattr(getattr(result, "summary", None), "resource_changes", None) or {}
-    return {getattr(k, "value", k): int(v) for k, v in summary.items()}
 
 
 class Driver:
@@ -106,6 +32,7 @@ class Driver:
         self,
         open_stack: StackOpener,
         say: Callable[[str], None],
+        preflight: Callable[[str], None],
         verify: Callable[[str], int] | None = None,
         verbose: bool = False,
         stream: bool = True,
@@ -114,20 +41,42 @@ class Driver:
     ) -> None:
         self.open_stack = open_stack
         self.say = say
+        self.preflight = preflight
         self.verify = verify
         self.verbose = verbose
         self.stream = stream
         self.lock_wait = lock_wait if lock_wait is not None else wait_exponential(multiplier=2, max=60)
         self.workers = workers
-        self.current_env: str | None = None
+        self._stacks: dict[str, StackLike] = {}
+        self._open_lock = threading.Lock()
+        self._running: list[str] = []
+        self._interrupted: list[str] = []
+        self._running_lock = threading.Lock()
+
+    @property
+    def current_env(self) -> str | None:
+        """The environment(s) an operation is running on right now (for the interrupt message)."""
+        with self._running_lock:
+            return ", ".join(dict.fromkeys(self._running + self._interrupted)) or None
 
     # -- plumbing -----------------------------------------------------------------------------
+    def _stack(self, env: str, create: bool = True) -> StackLike:
+        """Each stack is selected (or created) once, one at a time: `stack select` writes the
+        workspace's current-stack file, so it must never run concurrently (pulumi/pulumi#8186).
+        Every later operation passes `--stack NAME` and selects nothing."""
+        with self._open_lock:
+            if env not in self._stacks:
+                self._stacks[env] = self.open_stack(env, create)
+            return self._stacks[env]
+
     def _call(self, env: str, operation: str, **kwargs: Any) -> Any:
         """One CLI operation on stack `env`: lock conflicts retried with backoff, failures reduced."""
-        stack = self.open_stack(env)
+        stack = self._stack(env)
         retrying = Retrying(
             retry=retry_if_exception_type(ConcurrentUpdateError), stop=stop_after_attempt(LOCK_ATTEMPTS), wait=self.lock_wait, reraise=True
         )
+        with self._running_lock:
+            self._running.append(env)
         try:
             return retrying(getattr(stack, operation), **kwargs)
         except ConcurrentUpdateError:
@@ -137,12 +86,18 @@ class Driver:
             ) from None
         except CommandError as error:
             raise OperationError(f"{operation} {env} failed:\n{reduce_error(error, self.verbose)}") from None
+        except KeyboardInterrupt:
+            self._interrupted.append(env)  # the CLI's message names it after the stack unwound
+            raise
+        finally:
+            with self._running_lock:
+                self._running.remove(env)
 
     def _policy_args(self, env: str) -> dict[str, Any]:
         """The policy pack, with this environment's expectations as its config."""
         expectations = expectations_for(settings_for(env), environment(env)).as_config()
         with tempfile.NamedTemporaryFile("w", suffix=".json", prefix=f"policy-{env}-", delete=False) as handle:
-            json.dump({name: expectations for name in POLICY_NAMES}, handle)
+            json.dump({name: expectations for name in (*POLICY_NAMES, NOT_JUDGED_POLICY)}, handle)
         return {"policy_packs": [str(POLICY_PACK)], "policy_pack_configs": [handle.name]}
 
     def _require_yes(self, envs: tuple[Environment, ...] | list[Environment], yes: bool, what: str) -> None:
@@ -154,7 +109,6 @@ class Driver:
     def preview(self, env: str) -> PreviewReport:
         environment(env)
         settings_for(env)  # invalid config: exit 2 before the CLI runs
-        self.current_env = env
         log = EventLog()
         try:
             result = self._call(env, "preview", on_event=log, **self._policy_args(env))
@@ -162,7 +116,10 @@ class Driver:
             if log.violations:
                 raise OperationError(f"preview {env}: policy violations:\n  " + "\n  ".join(log.violations)) from None
             raise error
-        return PreviewReport(env, _summary(result), log.changes, log.violations)
+        report = PreviewReport(env, result_summary(result), log.changes, log.violations, log.not_judged)
+        for line in report.not_judged:
+            self.say(f"  {env}: not judged at preview (unknown until the update; judged offline before it): {line}")
+        return report
 
     def gate(self, report: PreviewReport, allow_replace: bool) -> None:
         if report.violations:
@@ -174,11 +131,16 @@ class Driver:
 
     def up(self, env: str, allow_replace: bool = False, yes: bool = False) -> dict[str, Any]:
         self._require_yes([environment(env)], yes, "update")
+        self.preflight(env)
+        return self._update(env, allow_replace)
+
+    def _update(self, env: str, allow_replace: bool) -> dict[str, Any]:
+        """Preview, gates, update, verify; the caller has run the preflight."""
         report = self.preview(env)
         self.gate(report, allow_replace)
         log = EventLog(progress=self.say if self.stream else None)
         result = self._call(env, "up", on_event=log, show_secrets=False, **self._policy_args(env))
-        outcome: dict[str, Any] = {"env": env, "preview": report.as_dict(), "summary": _summary(result)}
+        outcome: dict[str, Any] = {"env": env, "preview": report.as_dict(), "summary": result_summary(result)}
         if self.verify is not None:
             outcome["verifyExitCode"] = code = self.verify(env)
             if code:
@@ -186,12 +148,24 @@ class Driver:
         return outcome
 
     def refresh(self, env: str) -> list[str]:
-        """Drift detection without touching state: the resources that changed outside Pulumi."""
+        """Drift, without touching state: a preview refresh, read from the outputs events' result
+        ops and the summary (the pre-events all say `refresh`)."""
         environment(env)
-        self.current_env = env
         log = EventLog()
-        self._call(env, "refresh", preview_only=True, on_event=log)
-        return sorted({f"{c.type} {c.name}" for c in log.changes})
+        result = self._call(env, "preview_refresh", on_event=log)
+        if not log.summary:
+            log.summary = result_summary(result)
+        return log.drift()
+
+    def require_deployed(self, env: str, why: str) -> None:
+        """The stack exists (never created here) and has at least one successful update."""
+        try:
+            stack = self._stack(env, create=False)
+        except StackNotFoundError:
+            raise OperationError(f"{why}: {env} was never deployed (no stack {env!r}); run `up --env {env}` first") from None
+        history = self._call(env, "history", show_secrets=False)
+        if not any(entry.kind == "update" and entry.result == "succeeded" for entry in history):
+            raise OperationError(f"{why}: {env} was never deployed (no successful update in the history of stack {stack.name!r})")
 
     def outputs(self, env: str, show_secrets: bool = False) -> dict[str, Any]:
         environment(env)
@@ -204,27 +178,32 @@ class Driver:
         target = environment(env)
         if target.protected:
             raise UsageError(f"--env: destroy is refused for protected environment {env}; unprotect it in code review first")
-        bucket = self.outputs(env, show_secrets=False).get("bucketName")
-        if bucket and bucket != "[secret]":
-            count = object_count(bucket)
-            if count and not force_empty:
-                raise OperationError(
-                    f"destroy {env}: bucket {bucket} still holds {count} object versions; rerun with --force-empty to delete them first"
-                )
-            if count:
-                empty_bucket(bucket)
-        self.current_env = env
+        outputs = self.outputs(env, show_secrets=False)
+        buckets = [b for b in (outputs.get("bucketName"), outputs.get("logBucketName")) if b and b != "[secret]"]
+        counts = {bucket: object_count(bucket) for bucket in buckets}
+        full = {bucket: n for bucket, n in counts.items() if n}
+        if full and not force_empty:
+            named = ", ".join(f"{bucket} holds {n} object versions" for bucket, n in full.items())
+            raise OperationError(f"destroy {env}: {named}; rerun with --force-empty to delete them first")
+        for bucket in full:
+            empty_bucket(bucket)
+        if outputs.get("logBucketName") in full:
+            self.say(
+                f"note: S3 may still deliver access logs into {outputs['logBucketName']} for a while; destroy retries fail until it stops"
+            )
         result = self._call(env, "destroy")
-        return {"env": env, "summary": _summary(result)}
+        return {"env": env, "emptied": sorted(full), "summary": result_summary(result)}
 
     def promote(self, to: str, allow_replace: bool = False, yes: bool = False) -> dict[str, Any]:
         source = previous(to)
         if source is None:
             raise UsageError(f"--to: {to} is the first environment; nothing to promote from")
         self._require_yes([environment(to)], yes, "promote to")
+        why = f"promote {to}"
+        self.require_deployed(source.name, why)
         drift = self.refresh(source.name)
         if drift:
-            raise OperationError(f"promote {to}: source {source.name} is not current (drift: {', '.join(drift)})")
+            raise OperationError(f"{why}: source {source.name} has drifted: {'; '.join(drift)}")
         return self.up(to, allow_replace=allow_replace, yes=yes)
 
     def pipeline(
@@ -234,20 +213,24 @@ class Driver:
         if preview_only:
             return self.preview_all(envs)
         self._require_yes(envs, yes, "update")
+        for env in envs:  # every environment's binding and rules before the first change
+            self.preflight(env.name)
         results = []
         for env in envs:
             self.say(f"== {env.name}")
             try:
-                results.append({**self.up(env.name, allow_replace=allow_replace, yes=yes), "status": "updated"})
+                results.append({**self._update(env.name, allow_replace), "status": "updated"})
             except OperationError as error:
                 skipped = [e.name for e in envs[envs.index(env) + 1 :]]
                 raise OperationError(f"{error}\npipeline stopped at {env.name}; not updated: {', '.join(skipped) or 'none'}") from None
         return results
 
     def preview_all(self, envs: tuple[Environment, ...]) -> list[dict[str, Any]]:
-        """Previews in parallel (bounded); every result reported, failures included."""
+        """Previews in parallel (bounded); stacks are opened first, one after another."""
         for env in envs:
             settings_for(env.name)
+        for env in envs:
+            self._stack(env.name)
 
         def one(env: Environment) -> dict[str, Any]:
             try:

@@ -145,7 +145,7 @@ def _bucket_from_outputs(env: str) -> str:
     from .engine import real_stack_opener
 
     try:
-        outputs = real_stack_opener(lambda _: None)(env).outputs()
+        outputs = real_stack_opener(lambda _: None)(env, False).outputs()
     except Exception as error:  # no CLI, no backend, no stack: all end the same way for the user
         raise UsageError(f"--bucket: stack outputs of {env} cannot be read ({str(error).splitlines()[0]}); pass --bucket NAME") from None
     if "bucketName" not in outputs:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,11 @@ from .config_model import ACCESS_KEY_ID, OIDC_PROVIDER_ARN, StoreConfig, project
 # Keys whose values must never be echoed in an error or log.
 SECRET_KEYS = frozenset({"staticAccessKeyId", "staticSecretAccessKey"})
 _STRUCTURED = {"kmsKeyAdminArns", "profileNamespaces", "tags"}
+ALLOWED_ACCOUNTS_KEY = "aws:allowedAccountIds"
+ASSUME_ROLES_KEY = "aws:assumeRoles"
+KUBE_CONTEXT_KEY = "kubernetes:context"
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 
 
 class ConfigError(ValueError):
@@ -35,6 +41,12 @@ class Settings:
     config: StoreConfig
     # Project keys whose value is a Pulumi secret (encrypted in the stack file).
     secret_keys: frozenset[str] = frozenset()
+    # The environment's binding (provider config, not project keys): the AWS accounts the aws
+    # provider may deploy into (`aws:allowedAccountIds`), the roles it assumes (`aws:assumeRoles`)
+    # and the kubeconfig context the kubernetes provider uses (`kubernetes:context`).
+    account_ids: tuple[str, ...] = ()
+    assume_role_arns: tuple[str, ...] = ()
+    kube_context: str = ""
 
     @property
     def partition(self) -> str:
@@ -135,9 +147,82 @@ def load_settings(
     region = region or str(raw_config.get("aws:region", ""))
     if not region:
         raise ConfigError("aws:region: not set; allowed: an AWS region, e.g. `pulumi config set aws:region eu-west-1`")
-    settings = Settings(stack=stack, region=region, config=config, secret_keys=secrets)
+    settings = Settings(
+        stack=stack,
+        region=region,
+        config=config,
+        secret_keys=secrets,
+        account_ids=_account_ids(raw_config.get(ALLOWED_ACCOUNTS_KEY)),
+        assume_role_arns=_assume_role_arns(raw_config.get(ASSUME_ROLES_KEY)),
+        kube_context=str(raw_config.get(KUBE_CONTEXT_KEY) or ""),
+    )
     _check_combinations(settings)
+    _check_accounts(settings)
     return settings
+
+
+def _structured(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _account_ids(raw: Any) -> tuple[str, ...]:
+    if raw in (None, "", []):
+        return ()
+    value = _structured(raw)
+    allowed = "a list of 12-digit AWS account IDs"
+    if not isinstance(value, list):
+        raise ConfigError(f"{ALLOWED_ACCOUNTS_KEY}: invalid value {json.dumps(value)}; allowed: {allowed}")
+    for item in value:
+        if not ACCOUNT_ID.match(str(item)):
+            raise ConfigError(f"{ALLOWED_ACCOUNTS_KEY}: invalid value {json.dumps(item)} (not 12 digits); allowed: {allowed}")
+    return tuple(str(item) for item in value)
+
+
+def _assume_role_arns(raw: Any) -> tuple[str, ...]:
+    """pulumi-aws 7's `assumeRoles`: a list of {roleArn, sessionName, ...}."""
+    if raw in (None, "", []):
+        return ()
+    value = _structured(raw)
+    allowed = "a list of {roleArn: arn:aws:iam::<account>:role/<name>, ...}"
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise ConfigError(f"{ASSUME_ROLES_KEY}: invalid value {json.dumps(value)}; allowed: {allowed}")
+    arns = []
+    for item in value:
+        arn = item.get("roleArn") if isinstance(item, dict) else None
+        if not isinstance(arn, str) or not ROLE_ARN.match(arn):
+            raise ConfigError(f"{ASSUME_ROLES_KEY}: invalid value {json.dumps(item)} (no roleArn of an IAM role); allowed: {allowed}")
+        arns.append(arn)
+    return tuple(arns)
+
+
+def account_of(arn: str) -> str:
+    return arn.split(":")[4] if arn.count(":") >= 5 else ""
+
+
+def _check_accounts(settings: Settings) -> None:
+    """Everything the stack names lives in the environment's account(s): IRSA trusts only an OIDC
+    provider of the role's own account, and a key or role elsewhere is a cross-account grant."""
+    if not settings.account_ids:
+        return
+    allowed = f"an ARN in {ALLOWED_ACCOUNTS_KEY} {', '.join(settings.account_ids)}"
+    c = settings.config
+    named = [("eksOidcProviderArn", c.eks_oidc_provider_arn), ("kmsKeyArn", c.kms_key_arn)]
+    named += [("kmsKeyAdminArns", arn) for arn in c.kms_key_admin_arns]
+    for key, arn in named:
+        if arn and account_of(arn) not in settings.account_ids:
+            raise _one_line(key, arn, allowed, f"account {account_of(arn)} is not this environment's")
+    for arn in settings.assume_role_arns:
+        if account_of(arn) not in settings.account_ids:
+            raise ConfigError(
+                f"{ASSUME_ROLES_KEY}: invalid value {arn!r} (account {account_of(arn)} is not this environment's); allowed: {allowed}"
+            )
 
 
 def _check_combinations(settings: Settings) -> None:

@@ -2,8 +2,8 @@
 pack (deploy time) and `verify` (live AWS), so all three give the same verdicts."""
 
 from .controls import CONTROLS, POLICY_NAMES, Control, control, policy_name
-from .evaluate import FAIL, NOT_REPORTED_VERDICT, PASS, WAIVED, Finding, evaluate, exit_code
-from .state import NOT_REPORTED, BucketState, Expectations, IdentityState, KeyState, Snapshot
+from .evaluate import FAIL, NOT_JUDGED, NOT_REPORTED_VERDICT, PASS, WAIVED, Finding, evaluate, exit_code
+from .state import NOT_REPORTED, UNKNOWN, BucketState, Expectations, IdentityState, KeyState, Snapshot
 
 __all__ = [
     "CONTROLS",
@@ -11,7 +11,9 @@ __all__ = [
     "policy_name",
     "FAIL",
     "NOT_REPORTED",
+    "NOT_JUDGED",
     "NOT_REPORTED_VERDICT",
+    "UNKNOWN",
     "PASS",
     "WAIVED",
     "BucketState",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .controls import CONTROLS, SCOPES, Control
-from .state import NOT_REPORTED, Expectations, Snapshot
+from .state import NOT_REPORTED, UNKNOWN, Expectations, Snapshot
 
 PASS = "pass"
 FAIL = "fail"
 WAIVED = "waived"  # failed, but the stack's settings do not require it
 NOT_REPORTED_VERDICT = "not reported by endpoint"
+NOT_JUDGED = "not judged"  # a value the rule reads is unknown until the update computes it
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
     def finding(verdict: str, detail: str = "") -> Finding:
         return Finding(control.id, control.title, control.severity, control.benchmarks, subject.name, verdict, detail)
 
+    unknown = [f for f in control.fields if getattr(subject, f, None) is UNKNOWN]
+    if unknown:
+        return finding(NOT_JUDGED, f"{', '.join(unknown)} unknown until the update computes it")
     missing = [f for f in control.fields if getattr(subject, f, None) is NOT_REPORTED]
     if missing:
         return finding(NOT_REPORTED_VERDICT, f"{', '.join(missing)} not reported by endpoint")

@@ -2,7 +2,9 @@
 them for `check` and as CrossGuard hands them to a stack policy at preview and update.
 
 Side resources are matched to their bucket by parent component, not by bucket name: at
-preview a generated name is still unknown, but the component tree is not."""
+preview a generated name is still unknown, but the component tree is not. A value the engine
+has not computed yet (a preview's unknowns, which the policy pack sees as sentinel strings)
+becomes UNKNOWN in the state, so the rule says "not judged" instead of passing or failing."""
 
 from __future__ import annotations
 
@@ -11,10 +13,48 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .state import ACCESS_LOGS, ARTIFACTS, BucketState, IdentityState, KeyState, Snapshot
+from .state import ACCESS_LOGS, ARTIFACTS, UNKNOWN, BucketState, IdentityState, KeyState, Snapshot
 
 BUCKET = "aws:s3/bucket:Bucket"
 HARDENED_BUCKET = "kubeflow:storage:HardenedBucket"
+
+# The unknown-value sentinels the engine sends at preview, as pulumi-policy hands them to a
+# policy (pulumi_policy/proxy.py UNKNOWN_*_VALUE; the string one is also pulumi.runtime.rpc.UNKNOWN).
+UNKNOWN_SENTINELS = frozenset(
+    {
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+    }
+)
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, str) and value in UNKNOWN_SENTINELS
+
+
+def _contains_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_unknown(v) for v in value)
+    return is_unknown(value)
+
+
+def _at(value: Any, *path: str | int) -> Any:
+    """value[path...], None where absent, UNKNOWN where the engine has not computed it yet."""
+    for step in path:
+        if is_unknown(value):
+            return UNKNOWN
+        if isinstance(step, int):
+            value = value[step] if isinstance(value, list) and len(value) > step else None
+        else:
+            value = value.get(step) if isinstance(value, dict) else None
+    return UNKNOWN if _contains_unknown(value) else value
 
 
 @dataclass(frozen=True)
@@ -28,7 +68,9 @@ class Resource:
     props: dict[str, Any]
 
 
-def _json(value: Any) -> dict[str, Any] | None:
+def _json(value: Any) -> Any:
+    if value is UNKNOWN or is_unknown(value):
+        return UNKNOWN
     if isinstance(value, dict):
         return value
     if isinstance(value, str) and value:
@@ -39,7 +81,9 @@ def _json(value: Any) -> dict[str, Any] | None:
     return None
 
 
-def _lifecycle(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _lifecycle(rules: Any) -> Any:
+    if _contains_unknown(rules):
+        return UNKNOWN
     return [
         {
             "status": rule.get("status"),
@@ -55,28 +99,29 @@ def _apply_side_resource(bucket: BucketState, r: Resource) -> None:
     p = r.props
     kind = r.type.split(":")[-1]
     if kind == "BucketPublicAccessBlock":
-        bucket.public_access_block = {
-            k: bool(p.get(k)) for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-        }
+        flags = {k: _at(p, k) for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}
+        bucket.public_access_block = UNKNOWN if UNKNOWN in flags.values() else {k: bool(v) for k, v in flags.items()}
     elif kind == "BucketOwnershipControls":
-        bucket.ownership = (p.get("rule") or {}).get("objectOwnership")
+        bucket.ownership = _at(p, "rule", "objectOwnership")
     elif kind == "BucketServerSideEncryptionConfiguration":
-        rule = (p.get("rules") or [{}])[0]
-        default = rule.get("applyServerSideEncryptionByDefault") or {}
-        bucket.sse_algorithm = default.get("sseAlgorithm")
-        bucket.kms_key_id = default.get("kmsMasterKeyId")
-        bucket.bucket_key_enabled = rule.get("bucketKeyEnabled")
-        bucket.blocked_encryption_types = rule.get("blockedEncryptionTypes")
+        rule = ("rules", 0)
+        bucket.sse_algorithm = _at(p, *rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+        bucket.kms_key_id = _at(p, *rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId")
+        bucket.bucket_key_enabled = _at(p, *rule, "bucketKeyEnabled")
+        bucket.blocked_encryption_types = _at(p, *rule, "blockedEncryptionTypes")
     elif kind == "BucketPolicy":
         bucket.policy = _json(p.get("policy"))
     elif kind == "BucketVersioning":
-        bucket.versioning = (p.get("versioningConfiguration") or {}).get("status")
+        bucket.versioning = _at(p, "versioningConfiguration", "status")
     elif kind == "BucketLifecycleConfiguration":
         bucket.lifecycle_rules = _lifecycle(p.get("rules"))
     elif kind == "BucketLogging":
-        bucket.logging_target = p.get("targetBucket") or "(unknown until deployed)"
+        # The logging resource exists: logging is on, whichever (possibly not yet known) target it names.
+        target = _at(p, "targetBucket")
+        bucket.logging_target = target if isinstance(target, str) and target else "(unknown until deployed)"
     elif kind == "BucketNotification":
-        bucket.eventbridge = bool(p.get("eventbridge"))
+        events = _at(p, "eventbridge")
+        bucket.eventbridge = events if events is UNKNOWN else bool(events)
 
 
 def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
@@ -103,12 +148,14 @@ def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
             snapshot.keys.append(
                 KeyState(
                     name=r.name,
-                    enabled=p.get("isEnabled", True),
+                    enabled=p.get("isEnabled", True) if not is_unknown(p.get("isEnabled")) else UNKNOWN,
                     key_state="Enabled",
-                    rotation_enabled=p.get("enableKeyRotation"),
-                    rotation_days=p.get("rotationPeriodInDays"),
+                    rotation_enabled=_at(p, "enableKeyRotation"),
+                    rotation_days=_at(p, "rotationPeriodInDays"),
                     policy=_json(p.get("policy")),
-                    bypass_lockout_check=bool(p.get("bypassPolicyLockoutSafetyCheck")),
+                    bypass_lockout_check=UNKNOWN
+                    if is_unknown(p.get("bypassPolicyLockoutSafetyCheck"))
+                    else bool(p.get("bypassPolicyLockoutSafetyCheck")),
                 )
             )
     _identities(resources, snapshot)
@@ -127,6 +174,9 @@ def _identities(resources: list[Resource], snapshot: Snapshot) -> None:
         if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy"):
             owner = max((name for name in principals if r.name.startswith(name)), key=len, default=None)
             target = principals[owner] if owner else principals.setdefault(r.name, IdentityState(r.name))
-            if (document := _json(r.props.get("policy"))) is not None:
+            document = _json(r.props.get("policy"))
+            if document is UNKNOWN:
+                target.policies = UNKNOWN
+            elif document is not None and isinstance(target.policies, list):
                 target.policies.append(document)
     snapshot.identities = list(principals.values())

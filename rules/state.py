@@ -1,7 +1,8 @@
 """The state the rules judge, whatever it was read from (program inputs, a preview, live AWS).
 
-Each field is the value, None when the setting is absent, or NOT_REPORTED when the source
-cannot tell (an endpoint that does not report it): a rule never turns NOT_REPORTED into a pass.
+Each field is the value, None when the setting is absent, NOT_REPORTED when the source
+cannot tell (an endpoint that does not report it), or UNKNOWN when the value is computed
+during the update (a preview): a rule never turns either into a pass.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ class _NotReported:
         return "NOT_REPORTED"
 
 
+class _Unknown(_NotReported):
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+# The source cannot tell (an endpoint that does not report the setting).
 NOT_REPORTED: Final = _NotReported()
+# Not known yet: a value Pulumi computes during the update (a preview's unknowns).
+UNKNOWN: Final = _Unknown()
 
 ARTIFACTS = "artifacts"
 ACCESS_LOGS = "access-logs"
@@ -55,8 +64,8 @@ class IdentityState:
     """An IAM role or user and the policies attached to it."""
 
     name: str
-    policies: list[dict[str, Any]] = field(default_factory=list)
-    trust_policy: dict[str, Any] | None = None
+    policies: list[dict[str, Any]] | _NotReported = field(default_factory=list)
+    trust_policy: dict[str, Any] | None | _NotReported = None
 
 
 @dataclass

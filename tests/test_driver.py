@@ -1,4 +1,4 @@
-"""The driver at the Automation API boundary: a Stack double answers as the CLI would."""
+"""The driver at the Automation API boundary: tests/engine_double.py answers as the CLI and engine."""
 
 from __future__ import annotations
 
@@ -9,103 +9,69 @@ from typing import Any
 
 import pytest
 from pulumi.automation import CommandError, CommandResult, ConcurrentUpdateError, OutputValue
-from pulumi.automation.events import EngineEvent, OpType, PolicyEvent, ResourcePreEvent, StepEventMetadata
 from tenacity import wait_none
 
 from automation import cli
-from automation.operations import Driver, reduce_error
+from automation.events import EventLog, reduce_error
+from automation.operations import Driver
+from automation.preflight import Preflight
+from tests.engine_double import UpdateEntry, World
 
+BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_URN = (
     "urn:pulumi:dev::kubeflow-artifact-store::"
     "kubeflow:storage:KubeflowArtifactStore$kubeflow:storage:HardenedBucket$"
     "aws:s3/bucket:Bucket::kubeflow-artifacts"
 )
+VERSIONING_URN = BUCKET_URN.replace(
+    "aws:s3/bucket:Bucket::kubeflow-artifacts", "aws:s3/bucketVersioning:BucketVersioning::kubeflow-artifacts-versioning"
+)
 ROLE_URN = "urn:pulumi:dev::kubeflow-artifact-store::aws:iam/role:Role::kubeflow-access-kubeflow-ml-pipeline"
+ACCOUNTS = {"dev": "111122223333", "staging": "111122223333", "prod": "444455556666"}
+CONTEXTS = {"kubeflow-dev", "kubeflow-staging", "kubeflow-prod"}
 
 
-def step(op: OpType, urn: str, type_: str) -> EngineEvent:
-    return EngineEvent(1, 0, resource_pre_event=ResourcePreEvent(StepEventMetadata(op, urn, type_, "provider")))
+def violation(level: str = "mandatory", name: str = "kf-s3-09", message: str = "kubeflow-artifacts: not SSE-KMS [S3.17]") -> dict[str, Any]:
+    return {
+        "message": message,
+        "color": "never",
+        "policyName": name,
+        "policyPackName": "kubeflow-artifact-store-security",
+        "policyPackVersion": "0.0.1",
+        "enforcementLevel": level,
+    }
 
 
-def violation() -> EngineEvent:
-    return EngineEvent(
-        2,
-        0,
-        policy_event=PolicyEvent(
-            "kubeflow-artifacts: not SSE-KMS [S3.17]", "never", "kf-s3-09", "kubeflow-artifact-store-security", "0.0.1", "", "mandatory"
-        ),
-    )
-
-
-class Result:
-    def __init__(self, summary: dict[str, int]) -> None:
-        self.change_summary = {OpType(k): v for k, v in summary.items()}
-        self.summary = type("S", (), {"resource_changes": summary})()
-
-
-class FakeStack:
-    """Answers preview/up/refresh/destroy/outputs like pulumi.automation.Stack; records calls."""
-
-    def __init__(self, name: str, world: World) -> None:
-        self.name, self.world = name, world
-
-    def _do(self, operation: str, kwargs: dict[str, Any]) -> Result:
-        self.world.calls.append((self.name, operation, kwargs))
-        failure = self.world.failures.get((self.name, operation))
-        if failure is not None:
-            if isinstance(failure, list):
-                if failure:
-                    raise failure.pop(0)
-            else:
-                raise failure
-        for event in self.world.events.get((self.name, operation), []):
-            kwargs.get("on_event", lambda e: None)(event)
-        time.sleep(self.world.delay)
-        return Result(self.world.summary)
-
-    def preview(self, **kwargs: Any) -> Result:
-        return self._do("preview", kwargs)
-
-    def up(self, **kwargs: Any) -> Result:
-        return self._do("up", kwargs)
-
-    def refresh(self, **kwargs: Any) -> Result:
-        return self._do("refresh", kwargs)
-
-    def destroy(self, **kwargs: Any) -> Result:
-        return self._do("destroy", kwargs)
-
-    def outputs(self) -> dict[str, OutputValue]:
-        self.world.calls.append((self.name, "outputs", {}))
-        return {"bucketName": OutputValue("kf-artifacts-dev-x", False), "credentialsSecretArn": OutputValue("arn:secret", True)}
-
-
-class World:
+class Harness(World):
     def __init__(self) -> None:
-        self.calls: list[tuple[str, str, dict]] = []
-        self.events: dict[tuple[str, str], list[EngineEvent]] = {}
-        self.failures: dict[tuple[str, str], Any] = {}
-        self.summary = {"create": 3, "same": 10}
-        self.delay = 0.0
+        super().__init__()
+        self.rule_failures: dict[str, list[str]] = {}
+        self.account = ACCOUNTS  # the credentials each environment's run resolves to
 
     def driver(self, verify: Any = None, lines: list[str] | None = None) -> Driver:
         say = lines.append if lines is not None else lambda _: None
-        return Driver(lambda env: FakeStack(env, self), say, verify=verify, lock_wait=wait_none())
+        preflight = Preflight(
+            rules=lambda env: self.rule_failures.get(env, []),
+            account=lambda env: self.account[env],
+            contexts=lambda: CONTEXTS,
+            warn=say,
+        )
+        return Driver(self.open, say, preflight, verify=verify, lock_wait=wait_none())
 
-    def ops(self, env: str | None = None) -> list[tuple[str, str]]:
-        return [(e, op) for e, op, _ in self.calls if env is None or e == env]
+    def deployed(self, *envs: str) -> None:
+        for env in envs:
+            self.stacks.add(env)
+            self.history[env] = [UpdateEntry("update", "succeeded")]
+            self.state[env] = [(BUCKET_URN, BUCKET), (VERSIONING_URN, "aws:s3/bucketVersioning:BucketVersioning")]
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
+def world() -> Harness:
+    return Harness()
 
 
-def test_preview_passes_the_policy_pack_with_env_expectations(world: World) -> None:
-    world.events[("prod", "preview")] = [
-        step(OpType.REPLACE, BUCKET_URN, "aws:s3/bucket:Bucket"),
-        step(OpType.DELETE, ROLE_URN, "aws:iam/role:Role"),
-    ]
+def test_preview_passes_the_policy_pack_with_env_expectations(world: Harness) -> None:
+    world.plans["prod"] = [("replace", BUCKET_URN, BUCKET), ("delete", ROLE_URN, "aws:iam/role:Role")]
     report = world.driver().preview("prod")
     _, _, kwargs = world.calls[0]
     assert kwargs["policy_packs"][0].endswith("/policy")
@@ -114,8 +80,8 @@ def test_preview_passes_the_policy_pack_with_env_expectations(world: World) -> N
     assert report.as_dict()["replace"] == ["kubeflow-artifacts"] and report.as_dict()["delete"] == ["kubeflow-access-kubeflow-ml-pipeline"]
 
 
-def test_replacing_the_bucket_stops_before_up(world: World) -> None:
-    world.events[("dev", "preview")] = [step(OpType.REPLACE, BUCKET_URN, "aws:s3/bucket:Bucket")]
+def test_replacing_the_bucket_stops_before_up(world: Harness) -> None:
+    world.plans["dev"] = [("replace", BUCKET_URN, BUCKET)]
     with pytest.raises(cli.OperationError, match="would lose data; rerun with --allow-replace"):
         world.driver().up("dev")
     assert world.ops() == [("dev", "preview")]
@@ -124,21 +90,56 @@ def test_replacing_the_bucket_stops_before_up(world: World) -> None:
     assert world.ops() == [("dev", "preview"), ("dev", "up")]
 
 
-def test_non_guarded_replacement_is_allowed(world: World) -> None:
-    world.events[("dev", "preview")] = [step(OpType.REPLACE, ROLE_URN, "aws:iam/role:Role")]
+def test_non_guarded_replacement_is_allowed(world: Harness) -> None:
+    world.plans["dev"] = [("replace", ROLE_URN, "aws:iam/role:Role")]
     world.driver().up("dev")
     assert ("dev", "up") in world.ops()
 
 
-def test_policy_violation_stops_the_update(world: World) -> None:
-    world.events[("dev", "preview")] = [violation()]
-    world.failures[("dev", "preview")] = None
+def test_policy_violation_stops_the_update(world: Harness) -> None:
+    world.policy[("dev", "preview")] = [violation()]
     with pytest.raises(cli.OperationError, match="stopped by policy: kf-s3-09"):
         world.driver().up("dev")
     assert ("dev", "up") not in world.ops()
 
 
-def test_protected_env_needs_yes_and_exit_2_before_anything(world: World, capsys: pytest.CaptureFixture) -> None:
+def test_policy_not_judged_at_preview_is_reported_never_passed_silently(world: Harness) -> None:
+    world.policy[("dev", "preview")] = [
+        violation("advisory", "kf-not-judged", "KF-S3-05 kubeflow-artifacts: policy unknown until the update computes it"),
+        violation(
+            "advisory", "kf-s3-02", "can't run policy 'kf-s3-02' from policy pack 'x@v0.0.1' during preview: string value at .policy"
+        ),
+    ]
+    lines: list[str] = []
+    report = world.driver(lines=lines).preview("dev")
+    assert len(report.not_judged) == 2 and report.as_dict()["notJudgedAtPreview"] == report.not_judged
+    assert any("not judged at preview" in line and "KF-S3-05" in line for line in lines)
+
+
+def test_offline_rule_failure_stops_up_before_any_cli_call(world: Harness) -> None:
+    world.rule_failures["dev"] = ["KF-S3-07 kubeflow-artifacts: versioning is Suspended"]
+    with pytest.raises(cli.OperationError, match="stopped before any change: the program fails its rules offline: KF-S3-07"):
+        world.driver().up("dev")
+    assert world.calls == []
+
+
+def test_wrong_account_is_exit_2_before_anything(world: Harness, capsys: pytest.CaptureFixture) -> None:
+    world.account = {**ACCOUNTS, "prod": "111122223333"}  # one credential for every environment
+    assert cli.main(["pipeline", "--yes"], driver=world.driver()) == 2
+    err = capsys.readouterr().err
+    assert "account 111122223333 is not prod's (444455556666, aws:allowedAccountIds); nothing was run" in err
+    assert world.calls == [] and world.opens == []
+
+
+def test_missing_kube_context_is_exit_2(world: Harness, capsys: pytest.CaptureFixture) -> None:
+    driver = world.driver()
+    driver.preflight.contexts = lambda: {"someone-elses-cluster"}
+    assert cli.main(["up", "--env", "dev"], driver=driver) == 2
+    assert "kubernetes:context: context 'kubeflow-dev' is not in the kubeconfig" in capsys.readouterr().err
+    assert world.calls == []
+
+
+def test_protected_env_needs_yes_and_exit_2_before_anything(world: Harness, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["up", "--env", "prod"], driver=world.driver()) == 2
     assert "--yes: required to update protected environment(s) prod" in capsys.readouterr().err
     assert cli.main(["pipeline"], driver=world.driver()) == 2
@@ -146,19 +147,30 @@ def test_protected_env_needs_yes_and_exit_2_before_anything(world: World, capsys
     assert world.calls == []
 
 
-def test_destroy_refused_for_prod_and_while_bucket_holds_objects(world: World) -> None:
+def test_destroy_refused_for_prod_and_while_buckets_hold_objects(world: Harness) -> None:
     driver = world.driver()
     with pytest.raises(cli.UsageError, match="destroy is refused for protected environment prod"):
         driver.destroy("prod", True, lambda b: 0, lambda b: None)
     emptied: list[str] = []
-    with pytest.raises(cli.OperationError, match="still holds 4 object versions; rerun with --force-empty"):
+    with pytest.raises(cli.OperationError, match="kf-artifacts-dev-x holds 4 object versions; rerun with --force-empty"):
         driver.destroy("dev", False, lambda b: 4, emptied.append)
     assert ("dev", "destroy") not in world.ops()
     driver.destroy("dev", True, lambda b: 4, emptied.append)
     assert emptied == ["kf-artifacts-dev-x"] and ("dev", "destroy") in world.ops()
 
 
-def test_pipeline_order_and_stop_at_first_failure(world: World) -> None:
+def test_destroy_force_empty_empties_the_log_bucket_too(world: Harness) -> None:
+    world.outputs["dev"] = {"bucketName": OutputValue("kf-a", False), "logBucketName": OutputValue("kf-logs", False)}
+    emptied: list[str] = []
+    lines: list[str] = []
+    with pytest.raises(cli.OperationError, match="kf-logs holds 2 object versions"):
+        world.driver().destroy("dev", False, lambda b: 0 if b == "kf-a" else 2, emptied.append)
+    world.driver(lines=lines).destroy("dev", True, lambda b: 3 if b == "kf-a" else 2, emptied.append)
+    assert emptied == ["kf-a", "kf-logs"]
+    assert any("may still deliver access logs into kf-logs" in line for line in lines)
+
+
+def test_pipeline_order_and_stop_at_first_failure(world: Harness) -> None:
     world.failures[("staging", "up")] = CommandError(CommandResult("", "error: creating S3 bucket: AccessDenied\nnoise", 255))
     with pytest.raises(cli.OperationError) as raised:
         world.driver().pipeline(yes=True)
@@ -168,34 +180,68 @@ def test_pipeline_order_and_stop_at_first_failure(world: World) -> None:
     assert "AccessDenied" in str(raised.value) and "noise" not in str(raised.value)
 
 
-def test_pipeline_through_and_verify_after_each_update(world: World) -> None:
+def test_pipeline_through_and_verify_after_each_update(world: Harness) -> None:
     verified: list[str] = []
     world.driver(verify=lambda env: verified.append(env) or 0).pipeline(through_env="staging")
     assert verified == ["dev", "staging"] and not world.ops("prod")
 
 
-def test_failed_verification_stops_the_pipeline(world: World) -> None:
+def test_failed_verification_stops_the_pipeline(world: Harness) -> None:
     with pytest.raises(cli.OperationError, match="live verification failed"):
         world.driver(verify=lambda env: 1).pipeline(yes=True)
     assert not world.ops("staging")
 
 
-def test_promote_refuses_a_drifted_source(world: World) -> None:
-    world.events[("dev", "refresh")] = [step(OpType.UPDATE, BUCKET_URN, "aws:s3/bucket:Bucket")]
-    with pytest.raises(cli.OperationError, match="source dev is not current"):
+def test_refresh_reads_drift_from_outputs_events_not_pre_events(world: Harness) -> None:
+    world.deployed("dev")
+    world.drift["dev"] = {VERSIONING_URN: ("update", ("versioningConfiguration",)), BUCKET_URN: ("delete", ())}
+    drift = world.driver().refresh("dev")
+    assert drift == [
+        "aws:s3/bucket:Bucket kubeflow-artifacts: deleted outside Pulumi",
+        "aws:s3/bucketVersioning:BucketVersioning kubeflow-artifacts-versioning: changed (versioningConfiguration)",
+    ]
+    assert world.ops() == [("dev", "preview_refresh")]
+
+
+def test_the_old_pre_event_logic_sees_no_drift_in_the_engine_shapes(world: Harness) -> None:
+    """Kept to show the bug: reading only pre-events (all `refresh`) misses real drift."""
+    world.deployed("dev")
+    world.drift["dev"] = {VERSIONING_URN: ("update", ("versioningConfiguration",))}
+    log = EventLog()
+    world.open("dev", False).preview_refresh(on_event=log)
+    assert log.changes == []  # what the old drift check read
+    assert log.drift() != []  # what the engine actually reported
+
+
+def test_promote_refuses_a_drifted_source(world: Harness) -> None:
+    world.deployed("dev")
+    world.drift["dev"] = {VERSIONING_URN: ("update", ("versioningConfiguration",))}
+    with pytest.raises(cli.OperationError, match="promote staging: source dev has drifted: .*versioningConfiguration"):
         world.driver().promote("staging")
-    assert world.ops() == [("dev", "refresh")]
-    assert world.calls[0][2]["preview_only"] is True
+    assert world.ops() == [("dev", "history"), ("dev", "preview_refresh")]
 
 
-def test_promote_updates_target_when_source_is_current(world: World) -> None:
+def test_promote_refuses_a_source_that_was_never_deployed(world: Harness) -> None:
+    with pytest.raises(cli.OperationError, match="promote staging: dev was never deployed \\(no stack 'dev'\\)"):
+        world.driver().promote("staging")
+    assert world.opens and all(not create for _, create, _, _ in world.opens) and "dev" not in world.stacks
+    world.stacks.add("dev")  # created, but every update failed
+    world.history["dev"] = [UpdateEntry("update", "failed"), UpdateEntry("refresh", "succeeded")]
+    with pytest.raises(cli.OperationError, match="dev was never deployed \\(no successful update"):
+        world.driver().promote("staging")
+    assert not world.ops("staging")
+
+
+def test_promote_updates_target_when_source_is_current(world: Harness) -> None:
+    world.deployed("dev")
     world.driver().promote("staging")
-    assert world.ops() == [("dev", "refresh"), ("staging", "preview"), ("staging", "up")]
+    assert world.ops() == [("dev", "history"), ("dev", "preview_refresh"), ("staging", "preview"), ("staging", "up")]
 
 
-def test_lock_conflicts_are_retried_then_named(world: World) -> None:
-    locked = CommandError(CommandResult("", "error: the stack is currently locked by 1 lock(s)", 255))
-    world.failures[("dev", "preview")] = [ConcurrentUpdateError(CommandResult("", str(locked), 255)) for _ in range(2)]
+def test_lock_conflicts_are_retried_then_named(world: Harness) -> None:
+    world.failures[("dev", "preview")] = [
+        ConcurrentUpdateError(CommandResult("", "error: the stack is currently locked", 255)) for _ in range(2)
+    ]
     world.driver().preview("dev")
     assert world.ops().count(("dev", "preview")) == 3
     world.calls.clear()
@@ -205,7 +251,7 @@ def test_lock_conflicts_are_retried_then_named(world: World) -> None:
     assert world.ops().count(("dev", "preview")) == 5
 
 
-def test_outputs_mask_secrets(world: World, capsys: pytest.CaptureFixture) -> None:
+def test_outputs_mask_secrets(world: Harness, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["outputs", "--env", "dev", "--json"], driver=world.driver()) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["result"] == {"bucketName": "kf-artifacts-dev-x", "credentialsSecretArn": "[secret]"}
@@ -213,35 +259,41 @@ def test_outputs_mask_secrets(world: World, capsys: pytest.CaptureFixture) -> No
     assert "arn:secret" in capsys.readouterr().out
 
 
-def test_refresh_drift_exit_1(world: World, capsys: pytest.CaptureFixture) -> None:
+def test_refresh_drift_exit_1(world: Harness, capsys: pytest.CaptureFixture) -> None:
+    world.deployed("dev")
     assert cli.main(["refresh", "--env", "dev"], driver=world.driver()) == 0
     assert "no drift" in capsys.readouterr().out
-    world.events[("dev", "refresh")] = [step(OpType.UPDATE, BUCKET_URN, "aws:s3/bucket:Bucket")]
+    world.drift["dev"] = {BUCKET_URN: ("update", ("tags",))}
     assert cli.main(["refresh", "--env", "dev", "--json"], driver=world.driver()) == 1
-    assert json.loads(capsys.readouterr().out) == {"env": "dev", "drift": ["aws:s3/bucket:Bucket kubeflow-artifacts"]}
+    assert json.loads(capsys.readouterr().out) == {"env": "dev", "drift": ["aws:s3/bucket:Bucket kubeflow-artifacts: changed (tags)"]}
 
 
-def test_json_mode_prints_one_object_and_up_passes_show_secrets_false(world: World, capsys: pytest.CaptureFixture) -> None:
+def test_json_mode_prints_one_object_and_up_passes_show_secrets_false(world: Harness, capsys: pytest.CaptureFixture) -> None:
+    world.plans["dev"] = [("create", BUCKET_URN, BUCKET)]
     assert cli.main(["up", "--env", "dev", "--json"], driver=world.driver()) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload["command"] == "up" and payload["result"]["summary"] == {"create": 3, "same": 10}
+    assert payload["command"] == "up" and payload["result"]["summary"] == {"create": 1}
     up_kwargs = next(k for e, op, k in world.calls if op == "up")
     assert up_kwargs["show_secrets"] is False
 
 
-def test_interrupt_names_the_environment(world: World, capsys: pytest.CaptureFixture) -> None:
+def test_interrupt_names_the_environment(world: Harness, capsys: pytest.CaptureFixture) -> None:
     world.failures[("staging", "up")] = KeyboardInterrupt()
     assert cli.main(["pipeline", "--through", "staging"], driver=world.driver()) == 1
     assert "interrupted during pipeline of staging" in capsys.readouterr().err
 
 
-def test_parallel_previews_take_about_the_slowest(world: World) -> None:
+def test_parallel_previews_open_each_stack_once_never_concurrently(world: Harness) -> None:
     world.delay = 0.5
+    world.open_delay = 0.05
     started = time.monotonic()
     results = world.driver().pipeline(preview_only=True)
     elapsed = time.monotonic() - started
     assert [r["env"] for r in results] == ["dev", "staging", "prod"] and all(r["status"] == "ok" for r in results)
-    assert elapsed < 1.2  # sequential would be 1.5 s
+    assert elapsed < 1.4  # sequential previews would be 1.5 s plus the opens
+    assert sorted(env for env, *_ in world.opens) == ["dev", "prod", "staging"]
+    spans = sorted((start, end) for _, _, start, end in world.opens)
+    assert all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1)), "two `stack select` calls overlapped"
     assert not [op for op in world.ops() if op[1] == "up"]
 
 
