@@ -1,25 +1,28 @@
 # Everything a fresh machine needs, from PyPI only.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Re-installs whenever a requirements file changes (the stamp is older than it).
+STAMP := $(VENV)/.installed
 
 .PHONY: setup check test lint bench
-$(PY):
-	python3 -m venv $(VENV)
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
 
-setup: $(PY)
+setup: $(STAMP)
 
 # The main job, offline: run the program under mocks for every stack and score it.
-check: $(PY)
+check: $(STAMP)
 	@for env in dev staging prod; do $(PY) -m automation check --env $$env || exit $$?; done
 
-lint: $(PY)
+lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(PY) lint
+test: $(STAMP) lint
 	$(PY) -m pytest -n 2
 
-bench: $(PY)
+bench: $(STAMP)
 	$(PY) -m bench

@@ -92,6 +92,8 @@ def _verify(args: argparse.Namespace) -> int:
         print(scorecard(report.findings))
         for line in report.notes:
             print(line)
+        for line in report.kubernetes_problems:
+            print(f"FAIL {line}")
     return report.exit_code
 
 

@@ -8,7 +8,6 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +18,7 @@ from rules.state import ACCESS_LOGS, ARTIFACTS, NOT_REPORTED, BucketState, KeySt
 
 from .environments import environment
 from .errors import OperationError, UsageError
+from .kube_verify import check_kubernetes
 from .stackfiles import expectations_for, settings_for
 
 # Absent configurations answer with these codes: the setting is off, not an error.
@@ -38,10 +38,12 @@ class VerifyReport:
     findings: list[Finding]
     api_calls: int
     notes: list[str] = field(default_factory=list)
+    # Kubernetes objects missing or unreadable: each one line; any of them fails verify.
+    kubernetes_problems: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return exit_code(self.findings)
+        return exit_code(self.findings) or (1 if self.kubernetes_problems else 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class VerifyReport:
             "apiCalls": self.api_calls,
             "controls": [f.as_dict() for f in self.findings],
             "notes": self.notes,
+            "kubernetesProblems": self.kubernetes_problems,
             "exitCode": self.exit_code,
         }
 
@@ -153,24 +156,6 @@ def _bucket_from_outputs(env: str) -> str:
     return str(outputs["bucketName"].value)
 
 
-def _kubernetes_note(namespace: str) -> str:
-    kubeconfig = Path(os.environ.get("KUBECONFIG", Path.home() / ".kube" / "config"))
-    if not kubeconfig.exists():
-        return "kubernetes: skipped (no kubeconfig); Secret mlpipeline-minio-artifact not checked"
-    try:
-        from kubernetes import client, config
-    except ImportError:
-        return "kubernetes: skipped (python package 'kubernetes' not installed)"
-    from components import names
-
-    config.load_kube_config(config_file=str(kubeconfig))
-    secret = client.CoreV1Api().read_namespaced_secret(names.KUBEFLOW_SECRET_NAME, namespace)
-    missing = {names.ACCESS_KEY_FIELD, names.SECRET_ACCESS_KEY_FIELD, "bucketName"} - set((secret.data or {}).keys())
-    return f"kubernetes: Secret {namespace}/{names.KUBEFLOW_SECRET_NAME} " + (
-        f"lacks keys {sorted(missing)}" if missing else "has its keys"
-    )
-
-
 def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> VerifyReport:
     settings = settings_for(env)
     expectations = expectations_for(settings, environment(env))
@@ -188,8 +173,9 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
     except BotoCoreError as error:
         raise OperationError(f"verify: {error}") from None
     findings = evaluate(snapshot, expectations, _live_controls())
-    notes = ["IAM identities: judged by `check` and the policy pack; not read live", _kubernetes_note(settings.config.kubeflow_namespace)]
-    return VerifyReport(env, name, findings, reader.calls, notes)
+    kube = check_kubernetes(settings)
+    notes = ["IAM identities: judged by `check` and the policy pack; not read live", *kube.notes]
+    return VerifyReport(env, name, findings, reader.calls, notes, kube.problems)
 
 
 def _live_controls() -> tuple[Any, ...]:

@@ -66,31 +66,46 @@ def test_prod_weakened_to_sse_s3_is_a_violation(project: Path) -> None:
     assert {f.control for f in report.findings if f.verdict == "fail"} == {"KF-S3-09"}
 
 
-def test_broken_config_exits_2_with_one_line(project: Path) -> None:
-    path = project / "Pulumi.dev.yaml"
+def _project_copy(tmp_path: Path) -> Path:
+    """The program, rules and driver with their stack files, outside the repository."""
+    target = tmp_path / "project"
+    shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pulumi-state", "bench", "tests"))
+    return target
+
+
+def test_broken_config_exits_2_with_one_line(tmp_path: Path) -> None:
+    """The real CLI (`python -m automation check`) in a copy of the project with a misspelt key."""
+    copy = _project_copy(tmp_path)
+    path = copy / "Pulumi.dev.yaml"
     path.write_text(path.read_text() + "  kubeflow-artifact-store:encrytpion: sse-kms\n")
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"""
-import sys; sys.path.insert(0, {str(ROOT)!r})
-import automation.stackfiles as s, automation.check as c
-from pathlib import Path
-from components.settings import ConfigError
-try:
-    c.run_check('dev', Path({str(project)!r}))
-except ConfigError as e:
-    print(e); sys.exit(2)
-""",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, "-m", "automation", "check", "--env", "dev"], cwd=copy, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 2
-    assert result.stdout.strip().startswith("kubeflow-artifact-store:encrytpion: unknown config key; did you mean encryption?")
-    assert result.stdout.count("\n") == 1
+    assert result.stderr.startswith("error: kubeflow-artifact-store:encrytpion: unknown config key; did you mean encryption?")
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+def test_protected_environment_without_account_binding_is_refused(tmp_path: Path) -> None:
+    copy = _project_copy(tmp_path)
+    path = copy / "Pulumi.prod.yaml"
+    path.write_text(path.read_text().replace('  aws:allowedAccountIds:\n    - "444455556666"\n', ""))
+    result = subprocess.run(
+        [sys.executable, "-m", "automation", "check", "--env", "prod"], cwd=copy, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: Pulumi.prod.yaml: aws:allowedAccountIds not set: "
+        "the aws provider would deploy into whatever account the credentials reach; "
+        "allowed: protected environment prod names its account and cluster\n"
+    )
+    dev = copy / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text().replace("  kubernetes:context: kubeflow-dev\n", ""))
+    result = subprocess.run(
+        [sys.executable, "-m", "automation", "check", "--env", "dev"], cwd=copy, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0
+    assert "warning: Pulumi.dev.yaml: kubernetes:context not set" in result.stderr
 
 
 def test_cli_unknown_env_exit_2_no_traceback() -> None:

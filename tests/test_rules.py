@@ -181,3 +181,52 @@ def test_offline_scorecard_and_policy_pack_agree() -> None:
     for policy in stack_policies():
         policy.validate(args, lambda message, urn=None, name=policy.name: failing_pack.add(name))
     assert failing_offline == failing_pack == {"kf-s3-09", "kf-s3-11"}
+
+
+def _preview_args(env_config: dict, expectations: Expectations):
+    """The stack as CrossGuard sees it at a first preview: the engine's unknown sentinel where a value
+    depends on an output not yet computed (bucket and key ARNs inside policy documents, the key ARN of
+    the encryption default), each resource's props behind pulumi-policy's unknown-checking proxy."""
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    r = run_program("dev", env_config)
+    by_urn: dict[str, PolicyResource] = {}
+    for x in r.resources:
+        props = json.loads(json.dumps(x.inputs))
+        if x.type in ("aws:s3/bucketPolicy:BucketPolicy", "aws:iam/rolePolicy:RolePolicy"):
+            props["policy"] = UNKNOWN_STRING_VALUE
+        if x.type == "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+            default = props["rules"][0]["applyServerSideEncryptionByDefault"]
+            if "kmsMasterKeyId" in default:
+                default["kmsMasterKeyId"] = UNKNOWN_STRING_VALUE
+        proxied = unknown_checking_proxy(props)
+        by_urn[x.urn] = PolicyResource(x.type, proxied, x.urn, x.name, None, None, by_urn.get(x.parent), [], {})
+    return StackValidationArgs(list(by_urn.values()), config=expectations.as_config())
+
+
+def test_unknowns_at_preview_are_not_judged_never_passed_or_skipped() -> None:
+    from pulumi_policy.proxy import UnknownValueError
+
+    from rules.crossguard import NOT_JUDGED_POLICY
+
+    args = _preview_args(config(encryption="sse-kms"), Expectations(require_kms=True))
+    with pytest.raises(UnknownValueError):  # what the pack did before: dict() of the proxy raised, and the policy was skipped
+        [dict(r.props) for r in args.resources]
+    reported: dict[str, list[str]] = {}
+    for policy in stack_policies():
+        policy.validate(args, lambda message, urn=None, name=policy.name: reported.setdefault(name, []).append(message))
+    not_judged = reported.pop(NOT_JUDGED_POLICY)
+    assert reported == {}  # nothing fails on a value it cannot see
+    judged_later = {line.split()[0] for line in not_judged}
+    assert {"KF-S3-02", "KF-S3-05", "KF-S3-06", "KF-S3-09", "KF-S3-10", "KF-IAM-01"} <= judged_later
+    assert "KF-S3-01" not in judged_later  # known at preview: judged
+    pack = {p.name: p for p in stack_policies()}
+    assert pack[NOT_JUDGED_POLICY].enforcement_level.value == "advisory"
+
+
+def test_the_packs_unknown_sentinels_are_pulumi_policys() -> None:
+    import pulumi_policy.proxy as proxy
+
+    from rules.from_resources import UNKNOWN_SENTINELS
+
+    assert {value for name, value in vars(proxy).items() if name.startswith("UNKNOWN_") and name.endswith("_VALUE")} == UNKNOWN_SENTINELS
