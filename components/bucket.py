@@ -42,7 +42,9 @@ class HardenedBucket(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: HardenedBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(BUCKET_COMPONENT_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # With protect, every hardening resource is retained too: decommissioning a protected stack
+        # leaves the bucket as hardened as it was (public access block, policy, encryption...).
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect)
 
         # Only non-deprecated arguments; every other setting is a resource of its own.
         self.bucket = aws.s3.Bucket(
@@ -84,13 +86,13 @@ class HardenedBucket(pulumi.ComponentResource):
             f"{name}-policy",
             bucket=bucket_id,
             policy=args.policy(self.bucket.arn),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+            opts=child.merge(pulumi.ResourceOptions(depends_on=[public_access])),
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket_id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
+            opts=child.merge(pulumi.ResourceOptions(depends_on=[self.policy])),
         )
         versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
@@ -105,7 +107,7 @@ class HardenedBucket(pulumi.ComponentResource):
             bucket=bucket_id,
             rules=[_lifecycle_rule(args)],
             # The provider documents that lifecycle must follow versioning on versioned buckets.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=child.merge(pulumi.ResourceOptions(depends_on=[versioning])),
         )
         self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})
 

@@ -155,6 +155,11 @@ class StoreConfig(BaseModel):
         description="irsa mode: annotate the existing ServiceAccounts with their role ARN.",
         json_schema_extra=_allowed("true or false"),
     )
+    patch_deployments: bool = Field(
+        True,
+        description="Patch the ml-pipeline and ml-pipeline-ui Deployments (object-store env, AWS_REGION, a rollout when the role changes).",
+        json_schema_extra=_allowed("true or false"),
+    )
 
     @field_validator("bucket_name")
     @classmethod

@@ -47,6 +47,11 @@ class ArtifactKey(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
-        aws.kms.Alias(f"{name}-alias", name=args.alias, target_key_id=self.key.key_id, opts=pulumi.ResourceOptions(parent=self))
+        aws.kms.Alias(
+            f"{name}-alias",
+            name=args.alias,
+            target_key_id=self.key.key_id,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect),
+        )
         self.arn = self.key.arn
         self.register_outputs({"arn": self.arn})

@@ -13,6 +13,18 @@ KUBEFLOW_CONFIGMAP_NAME = "pipeline-install-config"
 SECRET_ACCESS_KEY_FIELD = "secretkey"
 ACCESS_KEY_FIELD = "accesskey"
 IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+PIPELINE_DEPLOYMENT = "ml-pipeline"
+PIPELINE_CONTAINER = "ml-pipeline-api-server"
+UI_DEPLOYMENT = "ml-pipeline-ui"
+UI_CONTAINER = "ml-pipeline-ui"
+
+# Server-side apply: one field manager for every patch of ours (one patch per object, so no
+# two patches of ours share a manager on one object), forcing ownership of the fields it sets.
+FIELD_MANAGER = PROJECT
+PATCH_FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager"
+PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
+# Pod-template annotation whose change rolls a Deployment when its ServiceAccount's role changes.
+ROLE_ROLLOUT_ANNOTATION = "kubeflow-artifact-store/irsa-role-arn"
 IRSA_AUDIENCE = "sts.amazonaws.com"
 
 MANAGED_BY_TAG = ("managed-by", "pulumi/kubeflow-artifact-store")

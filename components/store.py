@@ -80,7 +80,12 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         if c.access_logging:
             self.log_bucket_name = self._access_logs(name, settings, artifacts, account_id)
         if c.event_notifications:
-            aws.s3.BucketNotification(f"{name}-events", bucket=artifacts.bucket.id, eventbridge=True, opts=child)
+            aws.s3.BucketNotification(
+                f"{name}-events",
+                bucket=artifacts.bucket.id,
+                eventbridge=True,
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=c.protect),
+            )
 
         self.access = KubeflowAccess(f"{name}-access", settings, self.bucket_arn, key_arn, opts=child)
         self.kubernetes = KubeflowKubernetesConfig(f"{name}-kubernetes", settings, self.bucket_name, key_arn, self.access, opts=child)
@@ -112,7 +117,7 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             target_bucket=logs.bucket.id,
             target_prefix=names.ACCESS_LOG_PREFIX,
             # Delivery is granted by the log bucket's policy; it must exist first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs.policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs.policy], retain_on_delete=settings.config.protect),
         )
         return logs.bucket.bucket
 

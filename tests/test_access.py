@@ -11,7 +11,16 @@ from tests.conftest import ISSUER, NS, OIDC, run
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-SECRET = "kubernetes:core/v1:Secret"
+SECRET = "kubernetes:core/v1:SecretPatch"
+
+
+def decoded(secret_patch) -> dict[str, str]:
+    """A SecretPatch's data, base64-decoded."""
+    import base64
+
+    return {key: base64.b64decode(value).decode() for key, value in secret_patch.inputs["data"].items()}
+
+
 SA_PATCH = "kubernetes:core/v1:ServiceAccountPatch"
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -80,9 +89,9 @@ def test_service_accounts_annotated_by_patch() -> None:
     patches = {
         (x.inputs["metadata"]["namespace"], x.inputs["metadata"]["name"]): x.inputs["metadata"]["annotations"] for x in r.of_type(SA_PATCH)
     }
-    assert patches[("kubeflow", "ml-pipeline")] == {"eks.amazonaws.com/role-arn": r.exports["pipelineRoleArn"]}
+    assert patches[("kubeflow", "ml-pipeline")]["eks.amazonaws.com/role-arn"] == r.exports["pipelineRoleArn"]
     for namespace in PROFILES:
-        assert patches[(namespace, "default-editor")] == {"eks.amazonaws.com/role-arn": r.exports["profileRoleArns"][namespace]}
+        assert patches[(namespace, "default-editor")]["eks.amazonaws.com/role-arn"] == r.exports["profileRoleArns"][namespace]
     assert not run("dev", manageServiceAccounts=False).of_type(SA_PATCH)
     assert not r.of_type("kubernetes:core/v1:ServiceAccount")  # never takes ownership
 
@@ -90,7 +99,7 @@ def test_service_accounts_annotated_by_patch() -> None:
 def test_configmap_patch_contents() -> None:
     r = run("dev", region="eu-central-1", eksOidcProviderArn=OIDC.replace("us-east-1", "eu-central-1"))
     patch = r.one("kubernetes:core/v1:ConfigMapPatch")
-    assert patch.inputs["metadata"] == {"name": "pipeline-install-config", "namespace": "kubeflow"}
+    assert {k: patch.inputs["metadata"][k] for k in ("name", "namespace")} == {"name": "pipeline-install-config", "namespace": "kubeflow"}
     assert patch.inputs["data"] == {
         "bucketName": r.exports["bucketName"],
         "minioServiceHost": "s3.amazonaws.com",
@@ -105,19 +114,19 @@ def test_secret_in_every_namespace_irsa_empty_keys(kms: bool) -> None:
     assert sorted(x.inputs["metadata"]["namespace"] for x in secrets) == ["kubeflow", *PROFILES]
     for secret in secrets:
         assert secret.inputs["metadata"]["name"] == "mlpipeline-minio-artifact" and secret.inputs["type"] == "Opaque"
-        data = secret.inputs["stringData"]
+        data = decoded(secret)
         assert data["accesskey"] == "" and data["secretkey"] == ""
         assert data["bucketName"] == r.exports["bucketName"] and data["minioServiceRegion"] == "us-east-1"
         assert ("kmsKeyArn" in data) is kms
-        assert "stringData" in secret.secret_inputs
+        assert "data" in secret.secret_inputs
 
 
 def test_static_keys_supplied_are_secrets_everywhere() -> None:
     r = run("dev", STATIC_SECRETS, credentials="static", staticAccessKeyId=KEY_ID, staticSecretAccessKey=SECRET_KEY, secretsManager=True)
     assert not r.of_type(ROLE) and not r.of_type("aws:iam/user:User")
     for secret in r.of_type(SECRET):
-        assert secret.inputs["stringData"]["secretkey"] == SECRET_KEY
-        assert "stringData" in secret.secret_inputs
+        assert decoded(secret)["secretkey"] == SECRET_KEY
+        assert "data" in secret.secret_inputs
     version = r.one("aws:secretsmanager/secretVersion:SecretVersion")
     assert json.loads(version.inputs["secretString"]) == {"accesskey": KEY_ID, "secretkey": SECRET_KEY}
     assert "secretString" in version.secret_inputs
@@ -131,13 +140,16 @@ def test_static_mode_creates_user_and_key_as_secrets() -> None:
     r = run("staging", credentials="static", encryption="sse-kms", secretsManager=True)
     assert r.one("aws:iam/user:User") and r.one("aws:iam/accessKey:AccessKey")
     generated = "mock/SECRET+access+key+value+0000000000"
-    assert all(x.inputs["stringData"]["secretkey"] == generated and "stringData" in x.secret_inputs for x in r.of_type(SECRET))
+    assert all(decoded(x)["secretkey"] == generated and "data" in x.secret_inputs for x in r.of_type(SECRET))
     assert r.one("aws:secretsmanager/secret:Secret").inputs["kmsKeyId"] == r.exports["kmsKeyArn"]
     _assert_no_plain_secret(r, (generated, "AKIAMOCKMOCKMOCKMOCK"))
 
 
 def _assert_no_plain_secret(r: MockRun, values: tuple[str, ...]) -> None:
-    """No credential in any plain (non-secret) input or any export."""
+    """No credential, plain or base64 (a Secret's data), in any non-secret input or any export."""
+    import base64
+
+    values = (*values, *(base64.b64encode(v.encode()).decode() for v in values))
     for x in r.resources:
         for key, value in x.inputs.items():
             if key not in x.secret_inputs:

@@ -192,3 +192,28 @@ def test_verify_json(deployed: dict[str, str]) -> None:
     )
     payload = json.loads(result.stdout)
     assert result.returncode == 0 and payload["exitCode"] == 0 and payload["bucket"] == deployed["bucket"]
+
+
+def test_destroy_force_empty_empties_both_buckets_on_the_endpoint(aws_env: str) -> None:
+    """The driver's destroy with the real boto3 helpers, against moto: artifacts and access logs."""
+    from pulumi.automation import OutputValue
+
+    from automation.verify import empty_bucket, object_version_count
+    from tests.test_driver import Harness
+
+    s3 = boto3.client("s3", region_name=REGION)
+    suffix = uuid.uuid4().hex[:8]
+    names = {"bucketName": f"kf-artifacts-dev-{suffix}", "logBucketName": f"kf-artifact-logs-dev-{suffix}"}
+    for name in names.values():
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        for body in (b"one", b"two"):
+            s3.put_object(Bucket=name, Key="artifacts/run-1/out.txt", Body=body)
+        s3.delete_object(Bucket=name, Key="artifacts/run-1/out.txt")  # a delete marker too
+    assert [object_version_count(n) for n in names.values()] == [3, 3]
+    world = Harness()
+    world.outputs["dev"] = {key: OutputValue(value, False) for key, value in names.items()}
+    result = world.driver().destroy("dev", True, object_version_count, empty_bucket)
+    assert result["emptied"] == sorted(names.values())
+    assert [object_version_count(n) for n in names.values()] == [0, 0]
+    assert ("dev", "destroy") in world.ops()

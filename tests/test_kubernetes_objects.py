@@ -1,0 +1,134 @@
+"""What `up` changes in an installed Kubeflow: patches only, forced under one field manager, retained.
+
+The objects below exist before the program runs: Kubeflow's manifests install the ones in the
+Kubeflow namespace, its profile controller the Secret in profile namespaces. pulumi-kubernetes
+(>= 4.29) refuses to create an object that exists (await.go: "The resource already exists");
+Patch resources apply server-side and, on delete, relinquish their fields (ssa.Relinquish). No
+cluster here: those two behaviours are argued from the provider's source, not run."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from automation.offline import MockRun
+from components import names
+from components.kube import role_fingerprint
+from tests.conftest import run
+
+PROFILES = ["team-a", "team-b"]
+# (kind, namespace, name) of every object Kubeflow's installation owns that the program touches.
+KUBEFLOW_INSTALLED = {
+    ("Secret", "kubeflow", "mlpipeline-minio-artifact"),
+    ("Secret", "team-a", "mlpipeline-minio-artifact"),
+    ("Secret", "team-b", "mlpipeline-minio-artifact"),
+    ("ConfigMap", "kubeflow", "pipeline-install-config"),
+    ("ServiceAccount", "kubeflow", "ml-pipeline"),
+    ("ServiceAccount", "team-a", "default-editor"),
+    ("ServiceAccount", "team-b", "default-editor"),
+    ("Deployment", "kubeflow", "ml-pipeline"),
+    ("Deployment", "kubeflow", "ml-pipeline-ui"),
+}
+
+
+def kube_objects(r: MockRun) -> dict[tuple[str, str, str], object]:
+    found = {}
+    for x in r.resources:
+        if x.type.startswith("kubernetes:"):
+            kind = x.type.rsplit(":", 1)[1].removesuffix("Patch")
+            key = (kind, x.inputs["metadata"]["namespace"], x.inputs["metadata"]["name"])
+            assert key not in found, f"two resources write {key}"
+            found[key] = x
+    return found
+
+
+def test_every_kubeflow_installed_object_is_patched_never_created() -> None:
+    r = run("dev", profileNamespaces=PROFILES)
+    objects = kube_objects(r)
+    assert set(objects) == KUBEFLOW_INSTALLED
+    created = [x.type for x in r.resources if x.type.startswith("kubernetes:") and not x.type.endswith("Patch")]
+    assert created == []
+
+
+def test_each_patch_forces_its_fields_under_the_projects_field_manager_and_is_retained() -> None:
+    for x in kube_objects(run("dev", profileNamespaces=PROFILES)).values():
+        annotations = x.inputs["metadata"]["annotations"]
+        assert annotations["pulumi.com/patchForce"] == "true" and annotations["pulumi.com/patchFieldManager"] == "kubeflow-artifact-store"
+        assert x.retain_on_delete, f"{x.name}: deleting it would remove keys Kubeflow reads"
+        assert not x.protect
+
+
+def test_api_server_env_reads_exactly_the_keys_the_program_writes() -> None:
+    r = run("dev")
+    objects = kube_objects(r)
+    configmap_keys = set(objects[("ConfigMap", "kubeflow", "pipeline-install-config")].inputs["data"])
+    secret_keys = set(objects[("Secret", "kubeflow", "mlpipeline-minio-artifact")].inputs["data"])
+    deployment = objects[("Deployment", "kubeflow", "ml-pipeline")].inputs
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["name"] == "ml-pipeline-api-server"
+    env = {e["name"]: e for e in container["env"]}
+    assert set(env) == {
+        f"OBJECTSTORECONFIG_{k}" for k in ("BUCKETNAME", "HOST", "REGION", "ACCESSKEY", "SECRETACCESSKEY", "SECURE", "PORT")
+    }
+    for item in env.values():
+        ref = item.get("valueFrom", {})
+        if "configMapKeyRef" in ref:
+            assert ref["configMapKeyRef"] == {"name": "pipeline-install-config", "key": ref["configMapKeyRef"]["key"]}
+            assert ref["configMapKeyRef"]["key"] in configmap_keys
+        elif "secretKeyRef" in ref:
+            assert ref["secretKeyRef"]["name"] == "mlpipeline-minio-artifact" and ref["secretKeyRef"]["key"] in secret_keys
+        else:
+            assert item["value"] in ("true", "443")
+    ui = objects[("Deployment", "kubeflow", "ml-pipeline-ui")].inputs["spec"]["template"]["spec"]["containers"]
+    assert ui == [{"name": "ml-pipeline-ui", "env": [{"name": "AWS_REGION", "value": "us-east-1"}]}]
+
+
+def test_secret_data_is_base64_and_secret() -> None:
+    secret = kube_objects(run("dev"))[("Secret", "kubeflow", "mlpipeline-minio-artifact")]
+    data = {k: base64.b64decode(v).decode() for k, v in secret.inputs["data"].items()}
+    assert data["accesskey"] == "" and data["minioServiceHost"] == "s3.amazonaws.com"
+    assert "data" in secret.secret_inputs
+
+
+def test_a_changed_role_rolls_the_api_server() -> None:
+    def rollout(r: MockRun) -> str:
+        template = kube_objects(r)[("Deployment", "kubeflow", "ml-pipeline")].inputs["spec"]["template"]
+        return template["metadata"]["annotations"][names.ROLE_ROLLOUT_ANNOTATION]
+
+    first = run("dev")
+    assert rollout(first) == role_fingerprint(first.exports["pipelineRoleArn"])
+    other = run("dev", pipelineServiceAccount="ml-pipeline-s3")  # another role ARN
+    assert rollout(other) != rollout(first) and rollout(run("dev")) == rollout(first)
+    static = kube_objects(run("dev", credentials="static"))[("Deployment", "kubeflow", "ml-pipeline")]
+    assert "metadata" not in static.inputs["spec"]["template"]  # no IRSA role, nothing to roll for
+
+
+def test_deployments_are_left_alone_when_switched_off() -> None:
+    objects = kube_objects(run("dev", patchDeployments=False))
+    assert not [key for key in objects if key[0] == "Deployment"]
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_with_protect_every_hardening_resource_is_retained(protect: bool) -> None:
+    r = run("prod", protect=protect, encryption="sse-kms", accessLogging=True, eventNotifications=True)
+    components = {x.urn for x in r.resources if x.type in ("kubeflow:storage:HardenedBucket", "kubeflow:storage:ArtifactKey")}
+    hardening = [x for x in r.resources if x.parent in components]
+    hardening += [
+        x for x in r.resources if x.type in ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketNotification:BucketNotification")
+    ]
+    kinds = {x.type.split(":")[-1] for x in hardening}
+    assert {
+        "Bucket",
+        "BucketPublicAccessBlock",
+        "BucketOwnershipControls",
+        "BucketServerSideEncryptionConfiguration",
+        "BucketPolicy",
+        "BucketVersioning",
+        "BucketLifecycleConfiguration",
+        "BucketLogging",
+        "BucketNotification",
+        "Key",
+        "Alias",
+    } == kinds
+    assert all(x.retain_on_delete is protect for x in hardening), [x.name for x in hardening if x.retain_on_delete is not protect]
