@@ -54,3 +54,20 @@ def test_readme_documents_every_config_key_and_output() -> None:
 def test_state_dir_is_git_ignored() -> None:
     assert ".pulumi-state/" in (ROOT / ".gitignore").read_text().splitlines()
     assert Path(ROOT / "policy" / "PulumiPolicy.yaml").exists()
+
+
+def test_example_workflow_binds_each_deploy_to_its_environment() -> None:
+    """One job per environment, each with its GitHub environment (own role, own approval), its own
+    kubeconfig context named as the stack's kubernetes:context, and a concurrency group that never
+    cancels a waiting deploy."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "promote.yml").read_text())
+    deploys = {name: job for name, job in workflow["jobs"].items() if job.get("environment")}
+    assert sorted(job["environment"] for job in deploys.values()) == ["dev", "prod", "staging"]
+    for job in deploys.values():
+        env = job["environment"]
+        runs = [step.get("run", "") for step in job["steps"]]
+        roles = [step["with"]["role-to-assume"] for step in job["steps"] if "configure-aws-credentials" in step.get("uses", "")]
+        assert roles[-1] == "${{ vars.DEPLOY_ROLE_ARN }}"  # the GitHub environment's own variable
+        context = yaml.safe_load((ROOT / f"Pulumi.{env}.yaml").read_text())["config"]["kubernetes:context"]
+        assert any("update-kubeconfig" in r and f"--alias {context}" in r for r in runs)
+        assert job["concurrency"] == {"group": f"kubeflow-artifact-store-{env}", "cancel-in-progress": False}
