@@ -54,6 +54,8 @@ class MockRun:
 
     def one(self, type_: str, name_part: str = "") -> Registration:
         found = [r for r in self.of_type(type_) if name_part in r.name]
+        if len(found) > 1:  # "ml-pipeline" is in "ml-pipeline-ui" too: an exact ending wins
+            found = [r for r in found if r.name.endswith(name_part)]
         if len(found) != 1:
             raise LookupError(f"expected one {type_} named *{name_part}*, found {[r.name for r in found]}")
         return found[0]

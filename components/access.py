@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from . import policies
+from . import names, policies, wiring
 from .settings import Settings
 
 ACCESS_COMPONENT_TYPE = "kubeflow:storage:KubeflowAccess"
@@ -18,10 +18,13 @@ _IAM_NAME_PREFIX_MAX = 38
 
 @dataclass(frozen=True)
 class Identity:
-    """A Kubernetes ServiceAccount that runs pipeline code."""
+    """A Kubernetes ServiceAccount that reaches the bucket, and how far it may reach."""
 
     namespace: str
     service_account: str
+    prefix: str = ""  # '' = the whole bucket; 'private/<ns>/' = only that prefix
+    read_only: bool = False
+    role: str = "profile"  # "pipeline" (API server), "ui" or "profile"
 
     @property
     def key(self) -> str:
@@ -29,10 +32,13 @@ class Identity:
 
 
 def identities(settings: Settings) -> list[Identity]:
-    """ml-pipeline in the Kubeflow namespace, then default-editor in each profile namespace."""
+    """IRSA identities: the API server (bucket-wide read/write), the UI (bucket-wide read), then
+    default-editor in each profile namespace (its own prefix with isolation)."""
     c = settings.config
-    return [Identity(c.kubeflow_namespace, c.pipeline_service_account)] + [
-        Identity(namespace, c.profile_service_account) for namespace in c.profile_namespaces
+    return [
+        Identity(c.kubeflow_namespace, c.pipeline_service_account, role="pipeline"),
+        Identity(c.kubeflow_namespace, names.UI_SERVICE_ACCOUNT, read_only=True, role="ui"),
+        *(Identity(ns, c.profile_service_account, prefix=wiring.prefix(settings, ns)) for ns in c.profile_namespaces),
     ]
 
 
@@ -46,7 +52,10 @@ class KubeflowAccess(pulumi.ComponentResource):
     Every identity gets the same least-privilege policy on this bucket and key only."""
 
     pipeline_role_arn: pulumi.Output[str] | None = None
+    ui_role_arn: pulumi.Output[str] | None = None
     profile_role_arns: dict[str, pulumi.Output[str]]
+    # IRSA: role ARN per Identity.key
+    role_arns: dict[str, pulumi.Output[str]]
     access_key_id: pulumi.Output[str]
     secret_access_key: pulumi.Output[str]
     credentials_secret_arn: pulumi.Output[str] | None = None
@@ -62,11 +71,11 @@ class KubeflowAccess(pulumi.ComponentResource):
         super().__init__(ACCESS_COMPONENT_TYPE, name, None, opts)
         self._name = name
         self._settings = settings
-        key_arn = kms_key_arn if kms_key_arn is not None else pulumi.Output.from_input(None)
-        self._access_policy = pulumi.Output.all(bucket_arn, key_arn).apply(
-            lambda arns: policies.artifact_access_policy(arns[0], arns[1], settings.region)
-        )
+        self._key_arn = kms_key_arn if kms_key_arn is not None else pulumi.Output.from_input(None)
+        self._bucket_arn = bucket_arn
+        self._access_policy = self._policy_for(Identity("", ""))
         self.profile_role_arns = {}
+        self.role_arns = {}
         # IRSA: Kubeflow expects the keys present but empty, so pods fall through to their role.
         self.access_key_id = pulumi.Output.secret("")
         self.secret_access_key = pulumi.Output.secret("")
@@ -77,6 +86,7 @@ class KubeflowAccess(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "pipelineRoleArn": self.pipeline_role_arn,
+                "uiRoleArn": self.ui_role_arn,
                 "profileRoleArns": self.profile_role_arns,
                 "credentialsSecretArn": self.credentials_secret_arn,
             }
@@ -85,9 +95,15 @@ class KubeflowAccess(pulumi.ComponentResource):
     def _child(self, **kwargs: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)  # type: ignore[arg-type]
 
+    def _policy_for(self, identity: Identity) -> pulumi.Output[str]:
+        region = self._settings.region
+        return pulumi.Output.all(self._bucket_arn, self._key_arn).apply(
+            lambda arns: policies.artifact_access_policy(arns[0], arns[1], region, identity.prefix, identity.read_only)
+        )
+
     def _irsa_roles(self) -> None:
         s = self._settings
-        for index, identity in enumerate(identities(s)):
+        for identity in identities(s):
             role = aws.iam.Role(
                 f"{self._name}-{identity.key}",
                 name_prefix=_name_prefix(identity.key),
@@ -102,11 +118,14 @@ class KubeflowAccess(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{self._name}-{identity.key}-artifacts",
                 role=role.id,
-                policy=self._access_policy,
+                policy=self._policy_for(identity),
                 opts=self._child(),
             )
-            if index == 0:
+            self.role_arns[identity.key] = role.arn
+            if identity.role == "pipeline":
                 self.pipeline_role_arn = role.arn
+            elif identity.role == "ui":
+                self.ui_role_arn = role.arn
             else:
                 self.profile_role_arns[identity.namespace] = role.arn
 

@@ -155,6 +155,21 @@ class StoreConfig(BaseModel):
         description="irsa mode: annotate the existing ServiceAccounts with their role ARN.",
         json_schema_extra=_allowed("true or false"),
     )
+    profile_isolation: bool = Field(
+        True,
+        description="Each profile namespace gets its own prefix private/<namespace>/ and a role limited to it (irsa only).",
+        json_schema_extra=_allowed("true or false (true needs credentials irsa when profileNamespaces is set)"),
+    )
+    profile_objects: Literal["managed", "external"] = Field(
+        "managed",
+        description="Who writes the per-profile Kubernetes objects: managed (this program) or external (Kubeflow's profile controller).",
+        json_schema_extra=_allowed("managed or external"),
+    )
+    manage_kubernetes: bool = Field(
+        True,
+        description="Write the Kubernetes objects Kubeflow reads; false: the AWS side only (e.g. GitOps with `manifests`).",
+        json_schema_extra=_allowed("true or false"),
+    )
     patch_deployments: bool = Field(
         True,
         description="Patch the ml-pipeline and ml-pipeline-ui Deployments (object-store env, AWS_REGION, a rollout when the role changes).",

@@ -1,13 +1,15 @@
-"""KubeflowKubernetesConfig: the S3 settings Kubeflow Pipelines reads, written into the objects
-Kubeflow's own manifests install.
+"""KubeflowKubernetesConfig: the S3 settings every Kubeflow Pipelines reader and writer uses.
 
-Every object here exists before this program runs (Kubeflow's manifests, or its profile
-controller in profile namespaces), so each is changed with a server-side-apply Patch resource,
-never created or deleted: the patch owns exactly the fields it sets, forces them away from
-kubectl/kustomize (`pulumi.com/patchForce`) under the field manager `kubeflow-artifact-store`,
-and is retained on delete, because deleting a Patch relinquishes its fields (pulumi-kubernetes
-await.Deletion -> ssa.Relinquish) and a key that Kubeflow reads through configMapKeyRef or
-secretKeyRef, once gone, stops its pods from starting; a stale value does not."""
+Objects Kubeflow installs (its manifests in the Kubeflow namespace; its profile controller in
+profile namespaces) are changed with server-side-apply Patch resources, never created or
+deleted: each patch owns exactly the fields it sets, forces them away from kubectl/kustomize
+(`pulumi.com/patchForce`) under the field manager `kubeflow-artifact-store`, and is retained on
+delete, because deleting a Patch relinquishes its fields (pulumi-kubernetes await.Deletion ->
+ssa.Relinquish) and a key Kubeflow reads through configMapKeyRef or secretKeyRef, once gone,
+stops its pods from starting; a stale value does not. The one object that exists only because
+of this program, Argo's `artifact-repositories` in the Kubeflow namespace, is created.
+A server-side apply creates the object when it is absent, so a patch also works where the
+profile controller has not written its copy yet."""
 
 from __future__ import annotations
 
@@ -17,13 +19,16 @@ import hashlib
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import names
-from .access import KubeflowAccess, identities
+from . import names, wiring
+from .access import Identity, KubeflowAccess, identities
 from .settings import Settings
 
 KUBE_COMPONENT_TYPE = "kubeflow:storage:KubeflowKubernetesConfig"
-OBJECT_STORE_KEYS = {"OBJECTSTORECONFIG_BUCKETNAME": "bucketName", "OBJECTSTORECONFIG_HOST": "minioServiceHost"}
-OBJECT_STORE_KEYS["OBJECTSTORECONFIG_REGION"] = "minioServiceRegion"
+OBJECT_STORE_KEYS = {
+    "OBJECTSTORECONFIG_BUCKETNAME": "bucketName",
+    "OBJECTSTORECONFIG_HOST": "minioServiceHost",
+    "OBJECTSTORECONFIG_REGION": "minioServiceRegion",
+}
 
 
 def patch_metadata(name: str, namespace: str, annotations: dict[str, pulumi.Input[str]] | None = None) -> k8s.meta.v1.ObjectMetaPatchArgs:
@@ -60,9 +65,11 @@ class KubeflowKubernetesConfig(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(KUBE_COMPONENT_TYPE, name, None, opts)
+        self._name = name
         self._settings = settings
+        self._bucket = bucket_name
         # Retained on delete: `destroy` leaves the last values in place (see the module docstring).
-        patch = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        self._patch = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         c = settings.config
         s3_settings: dict[str, pulumi.Input[str]] = {
             "bucketName": bucket_name,
@@ -78,41 +85,82 @@ class KubeflowKubernetesConfig(pulumi.ComponentResource):
             secret_data["kmsKeyArn"] = kms_key_arn
         # `data`, base64, rather than stringData: the API server stores stringData as data, so field
         # ownership is only stable on data keys. Credential values stay Pulumi secrets.
-        encoded = {key: pulumi.Output.secret(_b64(value)) for key, value in secret_data.items()}
-        for namespace in settings.namespaces:
-            k8s.core.v1.SecretPatch(
-                f"{name}-secret-{namespace}",
-                metadata=patch_metadata(names.KUBEFLOW_SECRET_NAME, namespace),
-                type="Opaque",
-                data=encoded,
-                opts=patch,
-            )
+        self._secret_data = {key: pulumi.Output.secret(_b64(value)) for key, value in secret_data.items()}
         k8s.core.v1.ConfigMapPatch(
             f"{name}-install-config",
             metadata=patch_metadata(names.KUBEFLOW_CONFIGMAP_NAME, c.kubeflow_namespace),
             data=s3_settings,
-            opts=patch,
+            opts=self._patch,
         )
+        # Argo's per-namespace default repository: resolved before workflow-controller-configmap,
+        # which this program never edits (its `config` key must be its only key, and installs differ
+        # in which form they use: a patch in the other form would stop the controller).
+        k8s.core.v1.ConfigMap(
+            f"{name}-artifact-repositories-{c.kubeflow_namespace}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=names.ARTIFACT_REPOSITORIES_CONFIGMAP,
+                namespace=c.kubeflow_namespace,
+                annotations={names.DEFAULT_REPOSITORY_ANNOTATION: names.ARTIFACT_REPOSITORY_KEY},
+                labels={"app.kubernetes.io/managed-by": names.FIELD_MANAGER},
+            ),
+            data=self._repositories(c.kubeflow_namespace),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        namespaces = [c.kubeflow_namespace] + (list(c.profile_namespaces) if c.profile_objects == "managed" else [])
+        for namespace in namespaces:
+            self._namespace_objects(namespace, namespace != c.kubeflow_namespace)
         irsa = c.credentials == "irsa"
         if irsa and c.manage_service_accounts:
-            role_arns = [access.pipeline_role_arn, *access.profile_role_arns.values()]
-            for identity, role_arn in zip(identities(settings), role_arns, strict=True):
-                k8s.core.v1.ServiceAccountPatch(
-                    f"{name}-sa-{identity.key}",
-                    metadata=patch_metadata(identity.service_account, identity.namespace, {names.IRSA_ROLE_ANNOTATION: role_arn}),
-                    opts=patch,
-                )
+            for identity in identities(settings):
+                if identity.namespace == c.kubeflow_namespace or c.profile_objects == "managed":
+                    self._annotate(identity, access.role_arns[identity.key])
         if c.patch_deployments:
-            self._deployments(name, patch, access.pipeline_role_arn if irsa and c.manage_service_accounts else None)
+            roles_managed = irsa and c.manage_service_accounts
+            self._deployments(access.pipeline_role_arn if roles_managed else None, access.ui_role_arn if roles_managed else None)
         self.register_outputs({"secretName": self.secret_name})
 
-    def _deployments(self, name: str, patch: pulumi.ResourceOptions, pipeline_role_arn: pulumi.Output[str] | None) -> None:
+    def _repositories(self, namespace: str) -> pulumi.Output[dict[str, str]]:
+        return self._bucket.apply(lambda bucket: wiring.repositories_data(self._settings, bucket, namespace))
+
+    def _namespace_objects(self, namespace: str, profile: bool) -> None:
+        name = self._name
+        k8s.core.v1.SecretPatch(
+            f"{name}-secret-{namespace}",
+            metadata=patch_metadata(names.KUBEFLOW_SECRET_NAME, namespace),
+            type="Opaque",
+            data=self._secret_data,
+            opts=self._patch,
+        )
+        k8s.core.v1.ConfigMapPatch(
+            f"{name}-launcher-{namespace}",
+            metadata=patch_metadata(names.LAUNCHER_CONFIGMAP, namespace),
+            data=self._bucket.apply(lambda bucket: wiring.launcher_data(self._settings, bucket, namespace)),
+            opts=self._patch,
+        )
+        if profile:  # KFP >= 2.15's profile controller writes this object too: patch it
+            k8s.core.v1.ConfigMapPatch(
+                f"{name}-artifact-repositories-{namespace}",
+                metadata=patch_metadata(
+                    names.ARTIFACT_REPOSITORIES_CONFIGMAP,
+                    namespace,
+                    {names.DEFAULT_REPOSITORY_ANNOTATION: names.ARTIFACT_REPOSITORY_KEY},
+                ),
+                data=self._repositories(namespace),
+                opts=self._patch,
+            )
+
+    def _annotate(self, identity: Identity, role_arn: pulumi.Output[str]) -> None:
+        k8s.core.v1.ServiceAccountPatch(
+            f"{self._name}-sa-{identity.key}",
+            metadata=patch_metadata(identity.service_account, identity.namespace, {names.IRSA_ROLE_ANNOTATION: role_arn}),
+            opts=self._patch,
+        )
+
+    def _deployments(self, pipeline_role_arn: pulumi.Output[str] | None, ui_role_arn: pulumi.Output[str] | None) -> None:
         """The API server reads OBJECTSTORECONFIG_* (same shape as the awslabs overlay: values from
         pipeline-install-config and the Secret, so kustomize and this patch agree on the form); the
-        UI needs the bucket's region. A pod-template annotation derived from the role ARN rolls the
-        API server when its IRSA role changes: new annotations on a ServiceAccount reach only new pods."""
-        s = self._settings
-        namespace = s.config.kubeflow_namespace
+        UI needs the bucket's region. A pod-template annotation derived from the role ARN rolls each
+        Deployment when its IRSA role changes: new ServiceAccount annotations reach only new pods."""
 
         def from_config(key: str) -> k8s.core.v1.EnvVarSourcePatchArgs:
             return k8s.core.v1.EnvVarSourcePatchArgs(
@@ -131,33 +179,26 @@ class KubeflowKubernetesConfig(pulumi.ComponentResource):
             k8s.core.v1.EnvVarPatchArgs(name="OBJECTSTORECONFIG_SECURE", value="true"),
             k8s.core.v1.EnvVarPatchArgs(name="OBJECTSTORECONFIG_PORT", value="443"),
         ]
-        template_annotations = (
-            {names.ROLE_ROLLOUT_ANNOTATION: pipeline_role_arn.apply(role_fingerprint)} if pipeline_role_arn is not None else None
+        self._deployment(names.PIPELINE_DEPLOYMENT, names.PIPELINE_CONTAINER, env, pipeline_role_arn)
+        ui_env = [k8s.core.v1.EnvVarPatchArgs(name="AWS_REGION", value=self._settings.region)]
+        self._deployment(names.UI_DEPLOYMENT, names.UI_CONTAINER, ui_env, ui_role_arn)
+
+    def _deployment(
+        self, deployment: str, container: str, env: list[k8s.core.v1.EnvVarPatchArgs], role_arn: pulumi.Output[str] | None
+    ) -> None:
+        rollout = (
+            k8s.meta.v1.ObjectMetaPatchArgs(annotations={names.ROLE_ROLLOUT_ANNOTATION: role_arn.apply(role_fingerprint)})
+            if role_arn is not None
+            else None
         )
         k8s.apps.v1.DeploymentPatch(
-            f"{name}-deployment-{names.PIPELINE_DEPLOYMENT}",
-            metadata=patch_metadata(names.PIPELINE_DEPLOYMENT, namespace),
+            f"{self._name}-deployment-{deployment}",
+            metadata=patch_metadata(deployment, self._settings.config.kubeflow_namespace),
             spec=k8s.apps.v1.DeploymentSpecPatchArgs(
                 template=k8s.core.v1.PodTemplateSpecPatchArgs(
-                    metadata=k8s.meta.v1.ObjectMetaPatchArgs(annotations=template_annotations) if template_annotations else None,
-                    spec=k8s.core.v1.PodSpecPatchArgs(containers=[k8s.core.v1.ContainerPatchArgs(name=names.PIPELINE_CONTAINER, env=env)]),
+                    metadata=rollout,
+                    spec=k8s.core.v1.PodSpecPatchArgs(containers=[k8s.core.v1.ContainerPatchArgs(name=container, env=env)]),
                 )
             ),
-            opts=patch,
-        )
-        k8s.apps.v1.DeploymentPatch(
-            f"{name}-deployment-{names.UI_DEPLOYMENT}",
-            metadata=patch_metadata(names.UI_DEPLOYMENT, namespace),
-            spec=k8s.apps.v1.DeploymentSpecPatchArgs(
-                template=k8s.core.v1.PodTemplateSpecPatchArgs(
-                    spec=k8s.core.v1.PodSpecPatchArgs(
-                        containers=[
-                            k8s.core.v1.ContainerPatchArgs(
-                                name=names.UI_CONTAINER, env=[k8s.core.v1.EnvVarPatchArgs(name="AWS_REGION", value=s.region)]
-                            )
-                        ]
-                    )
-                )
-            ),
-            opts=patch,
+            opts=self._patch,
         )

@@ -17,6 +17,14 @@ PIPELINE_DEPLOYMENT = "ml-pipeline"
 PIPELINE_CONTAINER = "ml-pipeline-api-server"
 UI_DEPLOYMENT = "ml-pipeline-ui"
 UI_CONTAINER = "ml-pipeline-ui"
+UI_SERVICE_ACCOUNT = "ml-pipeline-ui"
+# KFP 2.x launcher config, read in the run's namespace (backend/src/v2/config/env.go).
+LAUNCHER_CONFIGMAP = "kfp-launcher"
+# Argo's per-namespace artifact repositories (workflow/artifactrepositories/artifactrepositories.go).
+ARTIFACT_REPOSITORIES_CONFIGMAP = "artifact-repositories"
+ARTIFACT_REPOSITORY_KEY = "default-v1"
+DEFAULT_REPOSITORY_ANNOTATION = "workflows.argoproj.io/default-artifact-repository"
+PROFILE_PREFIX_ROOT = "private"
 
 # Server-side apply: one field manager for every patch of ours (one patch per object, so no
 # two patches of ours share a manager on one object), forcing ownership of the fields it sets.
@@ -70,6 +78,11 @@ def s3_endpoint_host(region: str) -> str:
     if partition == "aws-us-gov":
         return f"s3.{region}.amazonaws.com"
     return "s3.amazonaws.com"
+
+
+def s3_regional_endpoint(region: str) -> str:
+    """The regional S3 host: virtual-hosted requests to it need no cross-region redirect."""
+    return f"s3.{region}.amazonaws.com.cn" if partition_of(region) == "aws-cn" else f"s3.{region}.amazonaws.com"
 
 
 def s3_service_principal_host(region: str) -> str:

@@ -62,6 +62,7 @@ OBJECT_ACTIONS = [
     s3.AbortMultipartUpload,
     s3.ListMultipartUploadParts,
 ]
+READ_OBJECT_ACTIONS = [s3.GetObject, s3.GetObjectVersion]
 # SSE-KMS: writers need GenerateDataKey, readers and multipart uploads need Decrypt.
 KMS_USE_ACTIONS = [kms.Decrypt, kms.GenerateDataKey]
 
@@ -201,18 +202,33 @@ def irsa_trust_policy(oidc_provider_arn: str, issuer: str, namespace: str, servi
     )
 
 
-def artifact_access_policy(bucket_arn: str, kms_key_arn: str | None, region: str) -> str:
-    """Least privilege for a Kubeflow identity: this bucket, its objects and (SSE-KMS) its key via S3."""
-    statements = [
-        iam.Statement(Sid="ArtifactBucket", Effect=iam.Allow, Action=BUCKET_ACTIONS, Resource=[bucket_arn]),
-        iam.Statement(Sid="ArtifactObjects", Effect=iam.Allow, Action=OBJECT_ACTIONS, Resource=[f"{bucket_arn}/*"]),
-    ]
+def artifact_access_policy(bucket_arn: str, kms_key_arn: str | None, region: str, prefix: str = "", read_only: bool = False) -> str:
+    """Least privilege for a Kubeflow identity: this bucket, its objects and (SSE-KMS) its key via S3.
+
+    `prefix` ('private/<ns>/'): listing only under it (an `s3:prefix` condition) and objects only
+    under it. `read_only` (the UI): list and read, and with SSE-KMS only Decrypt."""
+    if prefix:
+        statements = [
+            iam.Statement(Sid="ArtifactBucketLocation", Effect=iam.Allow, Action=[s3.GetBucketLocation], Resource=[bucket_arn]),
+            iam.Statement(
+                Sid="ArtifactListOwnPrefix",
+                Effect=iam.Allow,
+                Action=[s3.ListBucket],
+                Resource=[bucket_arn],
+                Condition=iam.Condition(iam.StringLike("s3:prefix", [prefix, f"{prefix}*"])),
+            ),
+        ]
+    else:
+        bucket_actions = [s3.ListBucket, s3.GetBucketLocation] if read_only else BUCKET_ACTIONS
+        statements = [iam.Statement(Sid="ArtifactBucket", Effect=iam.Allow, Action=bucket_actions, Resource=[bucket_arn])]
+    object_actions = READ_OBJECT_ACTIONS if read_only else OBJECT_ACTIONS
+    statements.append(iam.Statement(Sid="ArtifactObjects", Effect=iam.Allow, Action=object_actions, Resource=[f"{bucket_arn}/{prefix}*"]))
     if kms_key_arn:
         statements.append(
             iam.Statement(
                 Sid="ArtifactKeyThroughS3",
                 Effect=iam.Allow,
-                Action=KMS_USE_ACTIONS,
+                Action=[kms.Decrypt] if read_only else KMS_USE_ACTIONS,
                 Resource=[kms_key_arn],
                 Condition=iam.Condition(iam.StringEquals("kms:ViaService", names.s3_service_principal_host(region))),
             )

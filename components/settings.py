@@ -254,6 +254,13 @@ def _check_combinations(settings: Settings) -> None:
         raise ConfigError(f"{names.PROJECT}:staticAccessKeyId: invalid value [secret]; allowed: an AKIA... or ASIA... key ID")
     if c.secrets_manager and c.credentials != "static":
         raise _one_line("secretsManager", True, "true only with credentials static", "irsa mode has no keys to store")
+    if c.profile_isolation and c.credentials == "static" and c.profile_namespaces:
+        raise _one_line(
+            "profileIsolation",
+            True,
+            "false with credentials static (one key pair cannot be split per profile), or credentials irsa",
+            "static credentials are shared by every profile",
+        )
     if c.kubeflow_namespace in c.profile_namespaces:
         raise _one_line(
             "profileNamespaces", list(c.profile_namespaces), f"namespaces other than kubeflowNamespace {c.kubeflow_namespace!r}"

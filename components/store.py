@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from . import names, policies
+from . import names, policies, wiring
 from .access import KubeflowAccess
 from .bucket import HardenedBucket, HardenedBucketArgs
 from .kms import ArtifactKey, ArtifactKeyArgs
@@ -88,7 +88,11 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             )
 
         self.access = KubeflowAccess(f"{name}-access", settings, self.bucket_arn, key_arn, opts=child)
-        self.kubernetes = KubeflowKubernetesConfig(f"{name}-kubernetes", settings, self.bucket_name, key_arn, self.access, opts=child)
+        self.kubernetes = (
+            KubeflowKubernetesConfig(f"{name}-kubernetes", settings, self.bucket_name, key_arn, self.access, opts=child)
+            if c.manage_kubernetes
+            else None
+        )
         self.region = settings.region
         self.s3_endpoint = settings.s3_endpoint
         self.register_outputs(self.exports())
@@ -121,6 +125,26 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         )
         return logs.bucket.bucket
 
+    def _profile_settings(self) -> pulumi.Output[dict[str, Any]] | None:
+        """profileObjects external: exactly what Kubeflow's profile controller must write per profile."""
+        s = self._settings
+        if s.config.profile_objects != "external" or not s.config.profile_namespaces:
+            return None
+        roles = self.access.profile_role_arns
+
+        def settings_for(bucket: str, arns: dict[str, str]) -> dict[str, Any]:
+            return {
+                ns: {
+                    "serviceAccountRoleArn": arns.get(ns),
+                    "kfpLauncher": wiring.launcher_data(s, bucket, ns),
+                    "artifactRepositories": wiring.repositories_data(s, bucket, ns),
+                    "secretKeys": {"bucketName": bucket, "minioServiceHost": s.s3_endpoint, "minioServiceRegion": s.region},
+                }
+                for ns in s.config.profile_namespaces
+            }
+
+        return pulumi.Output.all(self.bucket_name, pulumi.Output.from_input(roles)).apply(lambda v: settings_for(v[0], v[1] or {}))
+
     def exports(self) -> dict[str, Any]:
         """Stack outputs, camelCase as documented in the README."""
         return {
@@ -130,9 +154,14 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             "s3Endpoint": self.s3_endpoint,
             "kmsKeyArn": self.kms_key_arn,
             "logBucketName": self.log_bucket_name,
-            "secretName": self.kubernetes.secret_name,
+            "secretName": names.KUBEFLOW_SECRET_NAME,
             "kubeflowNamespace": self._settings.config.kubeflow_namespace,
             "pipelineRoleArn": self.access.pipeline_role_arn,
+            "uiRoleArn": self.access.ui_role_arn,
+            "pipelineRoots": self.bucket_name.apply(
+                lambda bucket: {ns: wiring.pipeline_root(self._settings, bucket, ns) for ns in self._settings.namespaces}
+            ),
+            "profileSettings": self._profile_settings(),
             "profileRoleArns": self.access.profile_role_arns,
             "credentialsSecretArn": self.access.credentials_secret_arn,
         }

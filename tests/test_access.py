@@ -53,7 +53,13 @@ def test_irsa_trust_policy_exact(namespace: str, account: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "keys", [{}, {"encryption": "sse-kms"}, {"credentials": "static"}, {"credentials": "static", "encryption": "sse-kms"}]
+    "keys",
+    [
+        {},
+        {"encryption": "sse-kms"},
+        {"credentials": "static", "profileIsolation": False},
+        {"credentials": "static", "encryption": "sse-kms", "profileIsolation": False},
+    ],
 )
 def test_least_privilege_no_wildcard_action_or_resource(keys: dict) -> None:
     r = run("dev", profileNamespaces=PROFILES, **keys)
@@ -65,7 +71,8 @@ def test_least_privilege_no_wildcard_action_or_resource(keys: dict) -> None:
         assert "*" not in statement["Resource"], statement
     bucket_arn = r.exports["bucketArn"]
     resources = {r_ for s in allows for r_ in s["Resource"]}
-    assert resources <= {bucket_arn, f"{bucket_arn}/*", r.exports.get("kmsKeyArn")}
+    prefixes = {f"{bucket_arn}/private/{ns}/*" for ns in PROFILES} if keys.get("credentials") != "static" else set()
+    assert resources <= {bucket_arn, f"{bucket_arn}/*", r.exports.get("kmsKeyArn"), *prefixes}
 
 
 def test_kms_rights_only_with_sse_kms_and_only_via_s3() -> None:
@@ -77,7 +84,8 @@ def test_kms_rights_only_with_sse_kms_and_only_via_s3() -> None:
 
 def test_one_role_per_identity_and_outputs() -> None:
     r = run("dev", profileNamespaces=PROFILES)
-    assert len(r.of_type(ROLE)) == 3 and len(r.of_type(ROLE_POLICY)) == 3
+    assert len(r.of_type(ROLE)) == 4 and len(r.of_type(ROLE_POLICY)) == 4  # API server, UI, two profiles
+    assert r.exports["uiRoleArn"].startswith("arn:aws:iam::123456789012:role/kf-kubeflow-ml-pipeline-ui-")
     assert r.exports["pipelineRoleArn"].startswith("arn:aws:iam::123456789012:role/kf-kubeflow-ml-pipeline-")
     assert set(r.exports["profileRoleArns"]) == set(PROFILES)
     assert r.exports["secretName"] == "mlpipeline-minio-artifact" and r.exports["kubeflowNamespace"] == "kubeflow"
@@ -98,7 +106,7 @@ def test_service_accounts_annotated_by_patch() -> None:
 
 def test_configmap_patch_contents() -> None:
     r = run("dev", region="eu-central-1", eksOidcProviderArn=OIDC.replace("us-east-1", "eu-central-1"))
-    patch = r.one("kubernetes:core/v1:ConfigMapPatch")
+    patch = r.one("kubernetes:core/v1:ConfigMapPatch", "install-config")
     assert {k: patch.inputs["metadata"][k] for k in ("name", "namespace")} == {"name": "pipeline-install-config", "namespace": "kubeflow"}
     assert patch.inputs["data"] == {
         "bucketName": r.exports["bucketName"],

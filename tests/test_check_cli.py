@@ -116,7 +116,10 @@ def test_cli_unknown_env_exit_2_no_traceback() -> None:
 
 def test_secret_placeholder_in_stack_file_is_treated_as_secret(project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
-    text = path.read_text().replace("encryption: sse-s3", "encryption: sse-s3\n  kubeflow-artifact-store:credentials: static")
+    text = path.read_text().replace(
+        "encryption: sse-s3",
+        "encryption: sse-s3\n  kubeflow-artifact-store:credentials: static\n  kubeflow-artifact-store:profileIsolation: false",
+    )
     text += "  kubeflow-artifact-store:staticAccessKeyId:\n    secure: v1:abc\n"
     text += "  kubeflow-artifact-store:staticSecretAccessKey:\n    secure: v1:def\n"
     path.write_text(text)
