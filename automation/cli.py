@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     p = command("destroy", "destroy an unprotected environment")
     p.add_argument("--force-empty", action="store_true", help="delete every object version in the bucket first")
     p.add_argument("--yes", action="store_true", help="confirm")
+    p = command("manifests", "write the Kubernetes objects the program applies, as YAML with a kustomization.yaml (GitOps)")
+    p.add_argument("--out", help="directory to write (default: manifests/<env>)")
+    p.add_argument("--force", action="store_true", help="replace the YAML files of an existing, non-empty directory")
+    p.add_argument("--include-secrets", action="store_true", help="static credentials: also write the Secrets holding them")
+    p.add_argument("--outputs", help="`pulumi stack output --json` saved to a file, instead of reading the stack")
     p = command("outputs", "the stack outputs; secrets shown as [secret]")
     p.add_argument("--show-secrets", action="store_true", help="show secret outputs in plaintext")
     p = command("promote", "update an environment from the one before it, behind the gates", env=False)
@@ -95,6 +100,33 @@ def _verify(args: argparse.Namespace) -> int:
         for line in report.kubernetes_problems:
             print(f"FAIL {line}")
     return report.exit_code
+
+
+def _manifests(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .engine import stack_outputs
+    from .manifests import read_outputs_file, write_manifests
+    from .offline import ROOT
+
+    outputs = read_outputs_file(Path(args.outputs)) if args.outputs else stack_outputs(args.env, "manifests")
+    out = Path(args.out) if args.out else ROOT / "manifests" / args.env
+    written = write_manifests(args.env, out, outputs, force=args.force, include_secrets=args.include_secrets, secret_config=_secret_config)
+    if args.json:
+        emit_json({"command": "manifests", "env": args.env, "files": [str(path) for path in written]})
+    else:
+        print(
+            f"{len(written)} files in {out}; apply with: kubectl apply --server-side --force-conflicts --field-manager=kubeflow-artifact-store -k {out}"
+        )
+    return 0
+
+
+def _secret_config(env: str) -> dict[str, str]:
+    """The stack's secret config values, decrypted by the CLI (only for --include-secrets)."""
+    from .engine import real_stack_opener
+
+    stack = real_stack_opener(lambda _: None)(env, False)
+    return {key: value.value for key, value in stack.get_all_config().items() if value.secret}
 
 
 def _driver(args: argparse.Namespace) -> Any:
@@ -165,6 +197,8 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
             return _check(args)
         if args.command == "verify":
             return _verify(args)
+        if args.command == "manifests":
+            return _manifests(args)
         active = active or _driver(args)
         return _operation(args, active)
     except (ConfigError, UnknownEnvironmentError, UsageError) as error:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import PulumiNotInstalledError
+from .errors import PulumiNotInstalledError, UsageError
 from .offline import ROOT
 
 POLICY_PACK = ROOT / "policy"
@@ -79,3 +79,12 @@ def real_stack_opener(notify: Callable[[str], None]) -> StackOpener:
         return auto.select_stack(stack_name=env, work_dir=str(ROOT), opts=options)
 
     return open_stack
+
+
+def stack_outputs(env: str, why: str) -> dict[str, Any]:
+    """The deployed stack's outputs (plain values); a UsageError naming `why` when unreadable."""
+    try:
+        outputs = real_stack_opener(lambda _: None)(env, False).outputs()
+    except Exception as error:  # no CLI, no backend, no stack: all end the same way for the user
+        raise UsageError(f"{why}: stack outputs of {env} cannot be read ({str(error).splitlines()[0]})") from None
+    return {key: value.value for key, value in outputs.items()}

@@ -67,11 +67,23 @@ class MockRun:
 class StoreMocks(pulumi.runtime.Mocks):
     """Answers as AWS and Kubernetes would, with the computed attributes the program reads."""
 
-    def __init__(self, region: str = "us-east-1", account: str = MOCK_ACCOUNT) -> None:
+    def __init__(
+        self, region: str = "us-east-1", account: str = MOCK_ACCOUNT, known: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         self.region = region
         self.account = account
+        # Resource name -> attributes of the deployed resource (bucket name, ARNs), so a run under
+        # the mock engine renders what the real stack holds (`manifests`).
+        self.known = known or {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        resource_id, state = self._new_resource(args)
+        if args.name in self.known:
+            state.update(self.known[args.name])
+            resource_id = str(state.get("bucket") or state.get("name") or resource_id)
+        return resource_id, state
+
+    def _new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
         partition = names.partition_of(self.region)
         if args.typ == "aws:s3/bucket:Bucket":
@@ -161,11 +173,12 @@ def run_program(
     secret_keys: frozenset[str] = frozenset(),
     program: Path = PROGRAM,
     account: str = MOCK_ACCOUNT,
+    known: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> MockRun:
     """Run `program` as stack `stack` with `config` (full keys, values as Pulumi passes them),
-    as if deployed into `account`."""
+    as if deployed into `account`; `known` gives resources the attributes they really have."""
     region = str(config.get("aws:region", "us-east-1"))
-    mock = StoreMocks(region, account)
+    mock = StoreMocks(region, account, known)
     monitor = RecordingMonitor(mock)
     set_root_resource(None)  # a fresh stack for each run in one process
     mocks.set_mocks(mock, project=names.PROJECT, stack=stack, preview=False, monitor=monitor)

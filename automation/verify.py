@@ -145,15 +145,12 @@ class LiveReader:
 
 
 def _bucket_from_outputs(env: str) -> str:
-    from .engine import real_stack_opener
+    from .engine import stack_outputs
 
-    try:
-        outputs = real_stack_opener(lambda _: None)(env, False).outputs()
-    except Exception as error:  # no CLI, no backend, no stack: all end the same way for the user
-        raise UsageError(f"--bucket: stack outputs of {env} cannot be read ({str(error).splitlines()[0]}); pass --bucket NAME") from None
+    outputs = stack_outputs(env, "--bucket")
     if "bucketName" not in outputs:
         raise UsageError(f"--bucket: stack {env} has no bucketName output (not deployed?); pass --bucket NAME")
-    return str(outputs["bucketName"].value)
+    return str(outputs["bucketName"])
 
 
 def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> VerifyReport:

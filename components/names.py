@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 PROJECT = "kubeflow-artifact-store"
+# The name of the stack program's KubeflowArtifactStore: every child's name starts with it.
+STORE_NAME = "kubeflow"
 COMPONENT_TYPE = "kubeflow:storage:KubeflowArtifactStore"
 
 # Names a running Kubeflow Pipelines reads (shared/reference/kubeflow-on-aws.md): never rename.

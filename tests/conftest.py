@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -38,11 +39,17 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's real HTTP S3/KMS API on 127.0.0.1 and a free port; stopped after the session."""
+    yield from start_moto()
+
+
+def start_moto(env: dict[str, str] | None = None) -> Iterator[str]:
+    """A moto server process on loopback; `env` e.g. INITIAL_NO_AUTH_ACTION_COUNT to enforce IAM."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
