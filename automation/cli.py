@@ -116,7 +116,8 @@ def _manifests(args: argparse.Namespace) -> int:
         emit_json({"command": "manifests", "env": args.env, "files": [str(path) for path in written]})
     else:
         print(
-            f"{len(written)} files in {out}; apply with: kubectl apply --server-side --force-conflicts --field-manager=kubeflow-artifact-store -k {out}"
+            f"{len(written)} files in {out}; apply with: "
+            f"kubectl apply --server-side --force-conflicts --field-manager=kubeflow-artifact-store -k {out}"
         )
     return 0
 

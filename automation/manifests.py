@@ -108,7 +108,8 @@ def write_manifests(
         obj = _object(r.inputs, r.type.endswith("Patch"))
         if obj["kind"] == "Secret" and static and not include_secrets:
             warn(
-                f"manifests: left out Secret {obj['metadata']['namespace']}/{obj['metadata']['name']} (credentials); --include-secrets writes it"
+                f"manifests: left out Secret {obj['metadata']['namespace']}/{obj['metadata']['name']} (credentials); "
+                "--include-secrets writes it"
             )
             continue
         documents[f"{obj['kind'].lower()}-{obj['metadata']['namespace']}-{obj['metadata']['name']}.yaml"] = obj

@@ -89,7 +89,8 @@ def _static_copy(tmp_path: Path, supplied: bool) -> Path:
     text = stack.read_text().replace("encryption: sse-s3", "encryption: sse-s3\n  kubeflow-artifact-store:credentials: static")
     text = text.replace("  kubeflow-artifact-store:profileNamespaces:\n    - kubeflow-user-example-com\n", "")
     if supplied:
-        text += "  kubeflow-artifact-store:staticAccessKeyId:\n    secure: v1:abc\n  kubeflow-artifact-store:staticSecretAccessKey:\n    secure: v1:def\n"
+        text += "  kubeflow-artifact-store:staticAccessKeyId:\n    secure: v1:abc\n"
+        text += "  kubeflow-artifact-store:staticSecretAccessKey:\n    secure: v1:def\n"
     stack.write_text(text)
     (copy / "outputs.json").write_text(json.dumps({"bucketName": "kf-dev-b", "bucketArn": "arn:aws:s3:::kf-dev-b"}))
     return copy

@@ -151,7 +151,8 @@ def test_manage_kubernetes_false_writes_no_kubernetes_object() -> None:
     [
         (
             {"credentials": "static", "profileNamespaces": PROFILES},
-            f"{NS}:profileIsolation: invalid value true (static credentials are shared by every profile); allowed: false with credentials static",
+            f"{NS}:profileIsolation: invalid value true (static credentials are shared by every profile); "
+            "allowed: false with credentials static",
         ),
         ({"profileNamespaces": ["team-a", "team-a"]}, f"{NS}:profileNamespaces: invalid value"),
         ({"profileObjects": "extrenal"}, f"{NS}:profileObjects: invalid value 'extrenal'"),
