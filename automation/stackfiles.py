@@ -47,11 +47,16 @@ def settings_for(env: str, root: Path = ROOT) -> Settings:
 
 def expectations_for(settings: Settings, environment: Environment) -> Expectations:
     """What this stack must pass: what its settings turn on, and its environment's baseline."""
+    from components import wiring
+
     c = settings.config
+    written = [c.kubeflow_namespace, *(c.profile_namespaces if c.profile_objects == "managed" else ())]
     asked = Expectations(
         require_kms=settings.kms_enabled,
         require_logging=c.access_logging,
         require_notifications=c.event_notifications,
         require_versioning=c.versioning,
+        isolated_namespaces=tuple(ns for ns in c.profile_namespaces if wiring.isolated(settings, ns)),
+        wired_namespaces=tuple(written) if c.manage_kubernetes else (),
     )
     return asked.merged(environment.baseline)

@@ -24,7 +24,12 @@ NOT_JUDGED_POLICY = "kf-not-judged"
 
 # Defaults here are what `pulumi preview --policy-pack policy` applies without a config file.
 CONFIG_SCHEMA = PolicyConfigSchema(
-    properties={key: {"type": "boolean", "default": value} for key, value in Expectations().as_config().items()},
+    properties={
+        key: {"type": "boolean", "default": value}
+        if isinstance(value, bool)
+        else {"type": "array", "items": {"type": "string"}, "default": value}
+        for key, value in Expectations().as_config().items()
+    },
 )
 
 

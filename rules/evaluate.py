@@ -37,6 +37,8 @@ def _subjects(control: Control, snapshot: Snapshot) -> list[object]:
         return list(snapshot.keys)
     if control.scope == "identity":
         return list(snapshot.identities)
+    if control.scope == "wiring":
+        return list(snapshot.wiring)
     role = SCOPES[control.scope]
     return [b for b in snapshot.buckets if role is None or b.role == role]
 
@@ -51,7 +53,7 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
     missing = [f for f in control.fields if getattr(subject, f, None) is NOT_REPORTED]
     if missing:
         return finding(NOT_REPORTED_VERDICT, f"{', '.join(missing)} not reported by endpoint")
-    problem = control.check(subject)
+    problem = control.check(subject, expectations) if control.uses_expectations else control.check(subject)
     if problem is None:
         return finding(PASS)
     return finding(FAIL if control.required(expectations) else WAIVED, problem)

@@ -13,7 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .state import ACCESS_LOGS, ARTIFACTS, UNKNOWN, BucketState, IdentityState, KeyState, Snapshot
+import yaml
+
+from components import names
+
+from .state import ACCESS_LOGS, ARTIFACTS, UNKNOWN, BucketState, IdentityState, KeyState, Snapshot, WiringState
 
 BUCKET = "aws:s3/bucket:Bucket"
 HARDENED_BUCKET = "kubeflow:storage:HardenedBucket"
@@ -159,7 +163,51 @@ def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
                 )
             )
     _identities(resources, snapshot)
+    wiring = wiring_from_objects(
+        (r.props.get("metadata") or {}, r.props.get("data")) for r in resources if r.type.startswith("kubernetes:core/v1:ConfigMap")
+    )
+    if wiring is not None:
+        snapshot.wiring.append(wiring)
     return snapshot
+
+
+def _yaml(text: Any) -> Any:
+    if is_unknown(text) or text is UNKNOWN:
+        return UNKNOWN
+    try:
+        return yaml.safe_load(text) if isinstance(text, str) else None
+    except yaml.YAMLError:
+        return None
+
+
+def wiring_from_objects(objects: Iterable[tuple[dict[str, Any], Any]]) -> WiringState | None:
+    """ConfigMaps (metadata, data) -> what Argo and the KFP launcher are told, per namespace.
+    Shared by the adapter (program inputs, a preview) and `verify` (live objects)."""
+    wiring: WiringState | None = None
+    for metadata, data in objects:
+        name, namespace = metadata.get("name"), metadata.get("namespace")
+        if name not in (names.KUBEFLOW_CONFIGMAP_NAME, names.LAUNCHER_CONFIGMAP, names.ARTIFACT_REPOSITORIES_CONFIGMAP):
+            continue
+        wiring = wiring or WiringState()
+        if _contains_unknown(data):
+            if name == names.KUBEFLOW_CONFIGMAP_NAME:
+                wiring.bucket = wiring.region = UNKNOWN
+            else:
+                getattr(wiring, "launchers" if name == names.LAUNCHER_CONFIGMAP else "repositories")[namespace] = UNKNOWN
+            continue
+        data = data or {}
+        if name == names.KUBEFLOW_CONFIGMAP_NAME:
+            wiring.bucket, wiring.region = data.get("bucketName"), data.get("minioServiceRegion")
+        elif name == names.LAUNCHER_CONFIGMAP:
+            wiring.launchers[namespace] = {**data, "providers": _yaml(data.get("providers"))}  # type: ignore[index]
+        else:
+            key = (metadata.get("annotations") or {}).get(names.DEFAULT_REPOSITORY_ANNOTATION)
+            wiring.repositories[namespace] = _yaml(data.get(key)) if key else None  # type: ignore[index]
+    if wiring is not None:
+        for attribute in ("launchers", "repositories"):
+            if UNKNOWN in getattr(wiring, attribute).values():
+                setattr(wiring, attribute, UNKNOWN)
+    return wiring
 
 
 def _identities(resources: list[Resource], snapshot: Snapshot) -> None:

@@ -69,10 +69,25 @@ class IdentityState:
 
 
 @dataclass
+class WiringState:
+    """What Kubeflow's readers and writers are told about the bucket, per namespace.
+
+    `repositories` holds each namespace's Argo ArtifactRepository (parsed), `launchers` each
+    namespace's kfp-launcher data with `providers` parsed; UNKNOWN where not computed yet."""
+
+    name: str = "kubernetes"
+    bucket: str | None | _NotReported = None  # pipeline-install-config bucketName
+    region: str | None | _NotReported = None  # pipeline-install-config minioServiceRegion
+    repositories: dict[str, Any] | _NotReported = field(default_factory=dict)
+    launchers: dict[str, Any] | _NotReported = field(default_factory=dict)
+
+
+@dataclass
 class Snapshot:
     buckets: list[BucketState] = field(default_factory=list)
     keys: list[KeyState] = field(default_factory=list)
     identities: list[IdentityState] = field(default_factory=list)
+    wiring: list[WiringState] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,10 @@ class Expectations:
     require_logging: bool = False
     require_notifications: bool = False
     require_versioning: bool = True
+    # Namespaces whose artifacts must stay under private/<ns>/ (profileIsolation), and the
+    # namespaces whose wiring this stack writes (each must have a pipeline root in the bucket).
+    isolated_namespaces: tuple[str, ...] = ()
+    wired_namespaces: tuple[str, ...] = ()
 
     def merged(self, other: Expectations) -> Expectations:
         return Expectations(
@@ -90,6 +109,8 @@ class Expectations:
             require_logging=self.require_logging or other.require_logging,
             require_notifications=self.require_notifications or other.require_notifications,
             require_versioning=self.require_versioning or other.require_versioning,
+            isolated_namespaces=tuple(dict.fromkeys(self.isolated_namespaces + other.isolated_namespaces)),
+            wired_namespaces=tuple(dict.fromkeys(self.wired_namespaces + other.wired_namespaces)),
         )
 
     @classmethod
@@ -102,14 +123,18 @@ class Expectations:
             require_logging=bool(config.get("requireLogging", default.require_logging)),
             require_notifications=bool(config.get("requireNotifications", default.require_notifications)),
             require_versioning=bool(config.get("requireVersioning", default.require_versioning)),
+            isolated_namespaces=tuple(config.get("isolatedNamespaces") or ()),
+            wired_namespaces=tuple(config.get("wiredNamespaces") or ()),
         )
 
-    def as_config(self) -> dict[str, bool]:
+    def as_config(self) -> dict[str, Any]:
         return {
             "requireKms": self.require_kms,
             "requireLogging": self.require_logging,
             "requireNotifications": self.require_notifications,
             "requireVersioning": self.require_versioning,
+            "isolatedNamespaces": list(self.isolated_namespaces),
+            "wiredNamespaces": list(self.wired_namespaces),
         }
 
 

@@ -76,7 +76,14 @@ def test_preview_passes_the_policy_pack_with_env_expectations(world: Harness) ->
     _, _, kwargs = world.calls[0]
     assert kwargs["policy_packs"][0].endswith("/policy")
     config = json.loads(Path(kwargs["policy_pack_configs"][0]).read_text())
-    assert config["kf-s3-09"] == {"requireKms": True, "requireLogging": True, "requireNotifications": True, "requireVersioning": True}
+    assert config["kf-s3-09"] == {
+        "requireKms": True,
+        "requireLogging": True,
+        "requireNotifications": True,
+        "requireVersioning": True,
+        "isolatedNamespaces": ["team-vision", "team-nlp", "team-forecasting"],
+        "wiredNamespaces": ["kubeflow", "team-vision", "team-nlp", "team-forecasting"],
+    }
     assert report.as_dict()["replace"] == ["kubeflow-artifacts"] and report.as_dict()["delete"] == ["kubeflow-access-kubeflow-ml-pipeline"]
 
 

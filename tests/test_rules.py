@@ -6,11 +6,25 @@ import copy
 import json
 
 import pytest
+import yaml
 from pulumi_policy import PolicyResource, StackValidationArgs
 
 from automation.offline import run_program
 from components import policies
-from rules import CONTROLS, FAIL, NOT_REPORTED, PASS, WAIVED, BucketState, Expectations, IdentityState, KeyState, control, evaluate
+from rules import (
+    CONTROLS,
+    FAIL,
+    NOT_REPORTED,
+    PASS,
+    WAIVED,
+    BucketState,
+    Expectations,
+    IdentityState,
+    KeyState,
+    WiringState,
+    control,
+    evaluate,
+)
 from rules.crossguard import stack_policies
 from rules.evaluate import evaluate_control
 from tests.conftest import config
@@ -60,7 +74,37 @@ def good_identity() -> IdentityState:
     )
 
 
-ALL = Expectations(require_kms=True, require_logging=True, require_notifications=True, require_versioning=True)
+def profile_identity() -> IdentityState:
+    """team-a's role with isolation: the program's own documents."""
+    return IdentityState(
+        "team-a",
+        policies=[json.loads(policies.artifact_access_policy(BUCKET_ARN, KEY_ARN, "us-east-1", "private/team-a/"))],
+        trust_policy=json.loads(policies.irsa_trust_policy("arn:x", "oidc/id/1", "team-a", "default-editor")),
+    )
+
+
+def good_wiring() -> WiringState:
+    """kubeflow and team-a (isolated) as the program writes them, parsed as the adapter parses them."""
+    from components import wiring
+    from components.settings import load_settings
+
+    settings = load_settings("dev", config(profileNamespaces=["team-a"]))
+    state = WiringState(bucket="kf", region="us-east-1")
+    for ns in ("kubeflow", "team-a"):
+        state.repositories[ns] = wiring.argo_repository(settings, "kf", ns)
+        launcher = wiring.launcher_data(settings, "kf", ns)
+        state.launchers[ns] = {**launcher, "providers": yaml.safe_load(launcher["providers"])}
+    return state
+
+
+ALL = Expectations(
+    require_kms=True,
+    require_logging=True,
+    require_notifications=True,
+    require_versioning=True,
+    isolated_namespaces=("team-a",),
+    wired_namespaces=("kubeflow", "team-a"),
+)
 
 
 def _policy_without(sid: str) -> dict:
@@ -111,8 +155,18 @@ BREAKS = {
     "KF-KMS-04": ("key", lambda k: setattr(k, "policy", _admin_can_decrypt())),
     "KF-IAM-01": ("identity", lambda i: i.policies[0]["Statement"].append({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})),
     "KF-IAM-02": ("identity", lambda i: i.trust_policy["Statement"][0]["Condition"]["StringEquals"].pop("oidc/id/1:sub")),
+    "KF-IAM-03": ("profile", lambda i: i.policies[0]["Statement"][2].update(Resource=[f"{BUCKET_ARN}/*"])),
+    "KF-K8S-01": ("wiring", lambda w: w.repositories["team-a"]["s3"].update(insecure=True)),
+    "KF-K8S-02": ("wiring", lambda w: w.launchers["team-a"].update(defaultPipelineRoot="s3://kf/v2/artifacts")),
 }
-SUBJECTS = {"bucket": good_bucket, "log": good_log_bucket, "key": good_key, "identity": good_identity}
+SUBJECTS = {
+    "bucket": good_bucket,
+    "log": good_log_bucket,
+    "key": good_key,
+    "identity": good_identity,
+    "profile": profile_identity,
+    "wiring": good_wiring,
+}
 
 
 def test_every_control_has_a_breaking_case() -> None:
@@ -150,7 +204,7 @@ def _policy_args(env_config: dict, expectations: Expectations):
 def test_each_crossguard_policy_validates(policy) -> None:
     violations: list[str] = []
     policy.validate(
-        _policy_args(config(encryption="sse-kms", accessLogging=True, eventNotifications=True), ALL),
+        _policy_args(config(encryption="sse-kms", accessLogging=True, eventNotifications=True, profileNamespaces=["team-a"]), ALL),
         lambda message, urn=None: violations.append(message),
     )
     assert violations == []
