@@ -170,7 +170,8 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
     except BotoCoreError as error:
         raise OperationError(f"verify: {error}") from None
     findings = evaluate(snapshot, expectations, _live_controls())
-    kube = check_kubernetes(settings)
+    kube = check_kubernetes(settings, name, expectations)
+    findings += kube.findings
     notes = ["IAM identities: judged by `check` and the policy pack; not read live", *kube.notes]
     return VerifyReport(env, name, findings, reader.calls, notes, kube.problems)
 
@@ -178,7 +179,7 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
 def _live_controls() -> tuple[Any, ...]:
     from rules import CONTROLS
 
-    return tuple(c for c in CONTROLS if c.scope != "identity")
+    return tuple(c for c in CONTROLS if c.scope not in ("identity", "wiring"))  # wiring: judged by kube_verify
 
 
 def verify_exit_code(env: str) -> int:
