@@ -80,8 +80,23 @@ def _profiles(count: int) -> MockRun:
         "kubeflow-artifact-store:encryption": "sse-kms",
         "kubeflow-artifact-store:accessLogging": True,
         "kubeflow-artifact-store:profileNamespaces": [f"team-{i:03d}" for i in range(count)],
+        "kubeflow-artifact-store:profileIsolation": True,
     }
     return run_program("bench", config)
+
+
+def _evaluate(run: MockRun, count: int) -> int:
+    """The rules over the run, as `check` does: every control, isolation and wiring included."""
+    from automation.check import resources_of
+    from rules import Expectations, evaluate
+    from rules.from_resources import snapshot_from_resources
+
+    namespaces = tuple(f"team-{i:03d}" for i in range(count))
+    expectations = Expectations(require_kms=True, isolated_namespaces=namespaces, wired_namespaces=("kubeflow", *namespaces))
+    findings = evaluate(snapshot_from_resources(resources_of(run)), expectations)
+    failed = [f for f in findings if f.verdict == "fail"]
+    assert not failed, failed[:3]
+    return len(findings)
 
 
 def scale() -> list[dict[str, Any]]:
@@ -91,14 +106,16 @@ def scale() -> list[dict[str, Any]]:
         # Timed without tracemalloc (it doubles Python's run time); memory is the process's peak RSS so far.
         started = time.perf_counter()
         run = _profiles(count)
+        findings = _evaluate(run, count)
         seconds = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         levels, width = _levels(run)
         row = {
-            "measure": f"program with {count} profile namespaces",
+            "measure": f"program + rules, {count} isolated profile namespaces",
             "value": round(seconds, 2),
             "unit": "s",
             "resources": len(run.resources),
+            "findings": findings,
             "peakRssMiB": round(peak, 1),
             "levels": levels,
             "widest": width,
@@ -129,9 +146,9 @@ def critical_path() -> list[dict[str, Any]]:
 
 
 def parallel_previews() -> list[dict[str, Any]]:
-    from tests.test_driver import World
+    from tests.test_driver import Harness
 
-    world = World()
+    world = Harness()
     world.delay = 1.0
     rows = []
     for label, workers in (("sequential", 1), ("parallel", 3)):

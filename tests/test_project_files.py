@@ -47,7 +47,11 @@ def test_readme_documents_every_config_key_and_output() -> None:
     readme = (ROOT / "README.md").read_text()
     for key in project_key_names():
         assert f"`{key}`" in readme, key
-    for output in ("bucketName", "bucketArn", "region", "s3Endpoint", "kmsKeyArn", "logBucketName", "secretName", "pipelineRoleArn"):
+    from automation.offline import run_program
+    from tests.conftest import config
+
+    exported = run_program("dev", config(encryption="sse-kms", accessLogging=True, profileNamespaces=["a"], profileObjects="external")).exports
+    for output in exported:
         assert f"`{output}`" in readme, output
 
 
