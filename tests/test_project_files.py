@@ -50,7 +50,9 @@ def test_readme_documents_every_config_key_and_output() -> None:
     from automation.offline import run_program
     from tests.conftest import config
 
-    exported = run_program("dev", config(encryption="sse-kms", accessLogging=True, profileNamespaces=["a"], profileObjects="external")).exports
+    exported = run_program(
+        "dev", config(encryption="sse-kms", accessLogging=True, profileNamespaces=["a"], profileObjects="external")
+    ).exports
     for output in exported:
         assert f"`{output}`" in readme, output
 
