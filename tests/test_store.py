@@ -139,7 +139,26 @@ def test_key_policy_statements() -> None:
     assert "kms:ScheduleKeyDeletion" in admin["Action"]
     use = _statement(policy, p.SID_KEY_S3_USE)
     assert use["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com", "kms:CallerAccount": MOCK_ACCOUNT}}
-    assert {s["Sid"] for s in policy["Statement"]} == {p.SID_KEY_ROOT, p.SID_KEY_ADMINS, p.SID_KEY_S3_USE}
+    crypto = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+    outside = _statement(policy, p.SID_KEY_DENY_OUTSIDE_SERVICES)
+    assert outside == {
+        "Sid": p.SID_KEY_DENY_OUTSIDE_SERVICES,
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": crypto,
+        "Resource": ["*"],
+        "Condition": {"StringNotEquals": {"kms:ViaService": ["s3.us-east-1.amazonaws.com"]}},
+    }
+    admins_denied = _statement(policy, p.SID_KEY_DENY_ADMIN_USE)
+    assert admins_denied["Effect"] == "Deny" and admins_denied["Principal"] == {"AWS": admins} and admins_denied["Action"] == crypto
+    assert "Condition" not in admins_denied
+    assert {s["Sid"] for s in policy["Statement"]} == {
+        p.SID_KEY_ROOT,
+        p.SID_KEY_ADMINS,
+        p.SID_KEY_S3_USE,
+        p.SID_KEY_DENY_OUTSIDE_SERVICES,
+        p.SID_KEY_DENY_ADMIN_USE,
+    }
 
 
 def test_no_admin_statement_without_admins() -> None:

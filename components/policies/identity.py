@@ -1,0 +1,126 @@
+"""Identity policies: what Kubeflow's roles and the replication role may do, and who may assume them."""
+
+from __future__ import annotations
+
+import awacs.aws as iam
+import awacs.kms as kms
+import awacs.s3 as s3
+import awacs.sts as sts
+
+from .. import names
+from .common import document
+
+# What Kubeflow Pipelines does with its bucket: list, read, write, delete, multipart.
+BUCKET_ACTIONS = [s3.ListBucket, s3.GetBucketLocation, s3.ListBucketMultipartUploads]
+OBJECT_ACTIONS = [
+    s3.GetObject,
+    s3.GetObjectVersion,
+    s3.PutObject,
+    s3.DeleteObject,
+    s3.AbortMultipartUpload,
+    s3.ListMultipartUploadParts,
+]
+READ_OBJECT_ACTIONS = [s3.GetObject, s3.GetObjectVersion]
+# SSE-KMS: writers need GenerateDataKey, readers and multipart uploads need Decrypt.
+KMS_USE_ACTIONS = [kms.Decrypt, kms.GenerateDataKey]
+# Replication (S3 User Guide, "Setting up permissions for live replication").
+REPLICATION_SOURCE_BUCKET_ACTIONS = [s3.GetReplicationConfiguration, s3.ListBucket]
+REPLICATION_SOURCE_OBJECT_ACTIONS = [s3.GetObjectVersionForReplication, s3.GetObjectVersionAcl, s3.GetObjectVersionTagging]
+REPLICATION_DESTINATION_ACTIONS = [s3.ReplicateObject, s3.ReplicateDelete, s3.ReplicateTags]
+
+
+def irsa_trust_policy(oidc_provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
+    """Only this ServiceAccount's projected token, minted for STS, can assume the role."""
+    return document(
+        [
+            iam.Statement(
+                Effect=iam.Allow,
+                Principal=iam.Principal("Federated", oidc_provider_arn),
+                Action=[sts.AssumeRoleWithWebIdentity],
+                Condition=iam.Condition(
+                    iam.StringEquals(
+                        {
+                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            f"{issuer}:aud": names.IRSA_AUDIENCE,
+                        }
+                    )
+                ),
+            )
+        ]
+    )
+
+
+def _via_s3(sid: str, actions: list[kms.Action], key_arn: str, region: str) -> iam.Statement:
+    return iam.Statement(
+        Sid=sid,
+        Effect=iam.Allow,
+        Action=actions,
+        Resource=[key_arn],
+        Condition=iam.Condition(iam.StringEquals("kms:ViaService", names.s3_service_principal_host(region))),
+    )
+
+
+def artifact_access_policy(bucket_arn: str, kms_key_arn: str | None, region: str, prefix: str = "", read_only: bool = False) -> str:
+    """Least privilege for a Kubeflow identity: this bucket, its objects and (SSE-KMS) its key via S3.
+
+    `prefix` ('private/<ns>/'): listing only under it (an `s3:prefix` condition) and objects only
+    under it. `read_only` (the UI): list and read, and with SSE-KMS only Decrypt."""
+    if prefix:
+        statements = [
+            iam.Statement(Sid="ArtifactBucketLocation", Effect=iam.Allow, Action=[s3.GetBucketLocation], Resource=[bucket_arn]),
+            iam.Statement(
+                Sid="ArtifactListOwnPrefix",
+                Effect=iam.Allow,
+                Action=[s3.ListBucket],
+                Resource=[bucket_arn],
+                Condition=iam.Condition(iam.StringLike("s3:prefix", [prefix, f"{prefix}*"])),
+            ),
+        ]
+    else:
+        bucket_actions = [s3.ListBucket, s3.GetBucketLocation] if read_only else BUCKET_ACTIONS
+        statements = [iam.Statement(Sid="ArtifactBucket", Effect=iam.Allow, Action=bucket_actions, Resource=[bucket_arn])]
+    object_actions = READ_OBJECT_ACTIONS if read_only else OBJECT_ACTIONS
+    statements.append(iam.Statement(Sid="ArtifactObjects", Effect=iam.Allow, Action=object_actions, Resource=[f"{bucket_arn}/{prefix}*"]))
+    if kms_key_arn:
+        statements.append(_via_s3("ArtifactKeyThroughS3", [kms.Decrypt] if read_only else KMS_USE_ACTIONS, kms_key_arn, region))
+    return document(statements)
+
+
+def replication_trust_policy(account_id: str) -> str:
+    """Only S3, replicating for this account's buckets, may assume the replication role."""
+    return document(
+        [
+            iam.Statement(
+                Effect=iam.Allow,
+                Principal=iam.Principal("Service", "s3.amazonaws.com"),
+                Action=[sts.AssumeRole],
+                Condition=iam.Condition(iam.StringEquals("aws:SourceAccount", account_id)),
+            )
+        ]
+    )
+
+
+def replication_policy(
+    source_arn: str,
+    destination_arn: str,
+    source_region: str,
+    destination_region: str,
+    source_key_arn: str | None,
+    destination_key_arn: str | None,
+) -> str:
+    """Read versions from the source, write replicas to the destination; with SSE-KMS, decrypt with
+    the source key and encrypt with the replica key, each only through S3 in its own region."""
+    statements = [
+        iam.Statement(Sid="ReplicationSourceBucket", Effect=iam.Allow, Action=REPLICATION_SOURCE_BUCKET_ACTIONS, Resource=[source_arn]),
+        iam.Statement(
+            Sid="ReplicationSourceObjects", Effect=iam.Allow, Action=REPLICATION_SOURCE_OBJECT_ACTIONS, Resource=[f"{source_arn}/*"]
+        ),
+        iam.Statement(
+            Sid="ReplicationDestination", Effect=iam.Allow, Action=REPLICATION_DESTINATION_ACTIONS, Resource=[f"{destination_arn}/*"]
+        ),
+    ]
+    if source_key_arn:
+        statements.append(_via_s3("ReplicationDecryptSource", [kms.Decrypt], source_key_arn, source_region))
+    if destination_key_arn:
+        statements.append(_via_s3("ReplicationEncryptReplica", [kms.Encrypt, kms.GenerateDataKey], destination_key_arn, destination_region))
+    return document(statements)
