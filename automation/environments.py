@@ -18,7 +18,9 @@ class Environment:
     baseline: Expectations = Expectations(require_versioning=False)
 
 
-PRODUCTION_BASELINE = Expectations(require_kms=True, require_logging=True, require_notifications=True)
+PRODUCTION_BASELINE = Expectations(
+    require_kms=True, require_logging=True, require_notifications=True, require_identity_perimeter=True, require_replication=True
+)
 
 ENVIRONMENTS: tuple[Environment, ...] = (
     Environment("dev"),

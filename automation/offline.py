@@ -41,6 +41,7 @@ class Registration:
     inputs: dict[str, Any]
     secret_inputs: set[str]
     state: dict[str, Any] = field(default_factory=dict)
+    provider: str = ""  # "<provider urn>::<id>" for an explicit provider, else ""
 
 
 @dataclass
@@ -75,6 +76,9 @@ class StoreMocks(pulumi.runtime.Mocks):
         # Resource name -> attributes of the deployed resource (bucket name, ARNs), so a run under
         # the mock engine renders what the real stack holds (`manifests`).
         self.known = known or {}
+        # Explicit providers (e.g. the replica region's): provider id -> region, as the engine
+        # routes each resource to the provider named in its registration ("<urn>::<id>").
+        self.provider_regions: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         resource_id, state = self._new_resource(args)
@@ -85,14 +89,22 @@ class StoreMocks(pulumi.runtime.Mocks):
 
     def _new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
-        partition = names.partition_of(self.region)
+        if args.typ == "pulumi:providers:aws":
+            provider_id = f"{args.name}-provider-id"
+            self.provider_regions[provider_id] = str(args.inputs.get("region") or self.region)
+            return provider_id, state
+        region = self.provider_regions.get((args.provider or "").rsplit("::", 1)[-1], self.region)
+        return self._resource_in(args, state, region)
+
+    def _resource_in(self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+        partition = names.partition_of(region)
         if args.typ == "aws:s3/bucket:Bucket":
             name = args.inputs.get("bucket") or f"{args.inputs.get('bucketPrefix', '')}20261129000000000000000001"
-            state.update(bucket=name, arn=f"arn:{partition}:s3:::{name}", region=self.region)
+            state.update(bucket=name, arn=f"arn:{partition}:s3:::{name}", region=region)
             return name, state
         if args.typ == "aws:kms/key:Key":
             key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
-            state.update(keyId=key_id, arn=f"arn:{partition}:kms:{self.region}:{self.account}:key/{key_id}")
+            state.update(keyId=key_id, arn=f"arn:{partition}:kms:{region}:{self.account}:key/{key_id}")
             return key_id, state
         if args.typ in ("aws:iam/role:Role", "aws:iam/user:User"):
             kind = "role" if args.typ.endswith("Role") else "user"
@@ -103,7 +115,7 @@ class StoreMocks(pulumi.runtime.Mocks):
             state.update(secret="mock/SECRET+access+key+value+0000000000")
             return "AKIAMOCKMOCKMOCKMOCK", state
         if args.typ == "aws:secretsmanager/secret:Secret":
-            arn = f"arn:{partition}:secretsmanager:{self.region}:{self.account}:secret:s3-secret-mock"
+            arn = f"arn:{partition}:secretsmanager:{region}:{self.account}:secret:s3-secret-mock"
             state.update(arn=arn)
             return arn, state
         return f"{args.name}-id", state
@@ -140,6 +152,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 inputs=_plain(raw),
                 secret_inputs=secret_inputs,
                 state=dict(self.resources[response.urn].state) if response.urn in self.resources else {},
+                provider=request.provider,
             )
         )
         return response

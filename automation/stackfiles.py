@@ -56,6 +56,8 @@ def expectations_for(settings: Settings, environment: Environment) -> Expectatio
         require_logging=c.access_logging,
         require_notifications=c.event_notifications,
         require_versioning=c.versioning,
+        require_network_perimeter=bool(c.allowed_vpc_endpoint_ids),
+        require_replication=bool(c.replica_region),
         isolated_namespaces=tuple(ns for ns in c.profile_namespaces if wiring.isolated(settings, ns)),
         wired_namespaces=tuple(written) if c.manage_kubernetes else (),
     )

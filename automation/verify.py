@@ -14,7 +14,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from rules import Finding, evaluate, exit_code
-from rules.state import ACCESS_LOGS, ARTIFACTS, NOT_REPORTED, BucketState, KeyState, Snapshot
+from rules.state import ACCESS_LOGS, ARTIFACTS, NOT_REPORTED, REPLICA, BucketState, KeyState, Snapshot
 
 from .environments import environment
 from .errors import OperationError, UsageError
@@ -28,6 +28,7 @@ ABSENT = {
     "ServerSideEncryptionConfigurationNotFoundError",
     "NoSuchBucketPolicy",
     "NoSuchLifecycleConfiguration",
+    "ReplicationConfigurationNotFoundError",
 }
 
 
@@ -63,6 +64,7 @@ class LiveReader:
 
     def __init__(self, session: boto3.session.Session, region: str) -> None:
         self.calls = 0
+        self.session = session
         # A non-AWS endpoint (AWS_ENDPOINT_URL: an emulator) may not report every setting real S3 does.
         self.emulated = bool(os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
         self.s3 = session.client("s3", region_name=region)
@@ -120,6 +122,23 @@ class LiveReader:
             else None
         )
         if role == ARTIFACTS:
+            replication = (self._get(s3.get_bucket_replication, Bucket=name) or {}).get("ReplicationConfiguration")
+            rule = ((replication or {}).get("Rules") or [{}])[0]
+            state.replication = (
+                {
+                    "status": rule.get("Status"),
+                    "destination": rule.get("Destination", {}).get("Bucket"),
+                    "replica_kms_key_id": rule.get("Destination", {}).get("EncryptionConfiguration", {}).get("ReplicaKmsKeyID"),
+                    "delete_markers": rule.get("DeleteMarkerReplication", {}).get("Status"),
+                    "sse_kms_objects": rule.get("SourceSelectionCriteria", {}).get("SseKmsEncryptedObjects", {}).get("Status"),
+                }
+                if replication
+                else None
+            )
+            if state.replication and self.emulated:
+                # moto stores but never returns DeleteMarkerReplication (always "Disabled") and
+                # SourceSelectionCriteria: there, their absence proves nothing.
+                state.replication.update(delete_markers=NOT_REPORTED, sse_kms_objects=NOT_REPORTED)
             logging = self._get(s3.get_bucket_logging, Bucket=name) or {}
             state.logging_target = logging.get("LoggingEnabled", {}).get("TargetBucket")
             notifications = self._get(s3.get_bucket_notification_configuration, Bucket=name) or {}
@@ -165,6 +184,9 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
             snapshot.buckets.append(reader.bucket(artifacts.logging_target, ACCESS_LOGS))
         if artifacts.sse_algorithm == "aws:kms" and isinstance(artifacts.kms_key_id, str):
             snapshot.keys.append(reader.key(artifacts.kms_key_id))
+        destination = (artifacts.replication or {}).get("destination") if isinstance(artifacts.replication, dict) else None
+        if destination:
+            snapshot.buckets.append(_replica(reader, str(destination).rsplit(":", 1)[-1], snapshot))
     except NoCredentialsError:
         raise UsageError("AWS credentials: none found; allowed: the standard chain (AWS_PROFILE, env vars, SSO, instance role)") from None
     except BotoCoreError as error:
@@ -174,6 +196,17 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
     findings += kube.findings
     notes = ["IAM identities: judged by `check` and the policy pack; not read live", *kube.notes]
     return VerifyReport(env, name, findings, reader.calls, notes, kube.problems)
+
+
+def _replica(source: LiveReader, name: str, snapshot: Snapshot) -> BucketState:
+    """The replica, read in its own region (GetBucketLocation: None is us-east-1), its key too."""
+    location = (source._get(source.s3.get_bucket_location, Bucket=name) or {}).get("LocationConstraint") or "us-east-1"
+    reader = LiveReader(source.session, location)
+    replica = reader.bucket(name, REPLICA)
+    if replica.sse_algorithm == "aws:kms" and isinstance(replica.kms_key_id, str):
+        snapshot.keys.append(reader.key(replica.kms_key_id))
+    source.calls += reader.calls
+    return replica
 
 
 def _live_controls() -> tuple[Any, ...]:

@@ -39,6 +39,7 @@ class HardenedBucket(pulumi.ComponentResource):
 
     bucket: aws.s3.Bucket
     policy: aws.s3.BucketPolicy
+    versioning: aws.s3.BucketVersioning
 
     def __init__(self, name: str, args: HardenedBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(BUCKET_COMPONENT_TYPE, name, None, opts)
@@ -94,7 +95,7 @@ class HardenedBucket(pulumi.ComponentResource):
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
             opts=child.merge(pulumi.ResourceOptions(depends_on=[self.policy])),
         )
-        versioning = aws.s3.BucketVersioning(
+        self.versioning = versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=bucket_id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(

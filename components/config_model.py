@@ -18,6 +18,10 @@ KMS_KEY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/(mrk
 IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]{1,512})$")
 OIDC_PROVIDER_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:oidc-provider/([a-z0-9.-]+/id/[0-9A-Fa-f]{8,64})$")
 ACCESS_KEY_ID = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{16}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]{8,17}$")
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
 DnsLabel = Annotated[str, Field(pattern=DNS1123_LABEL.pattern)]
 
@@ -103,6 +107,37 @@ class StoreConfig(BaseModel):
         default_factory=dict,
         description="Tags merged with the stack and managed-by tags.",
         json_schema_extra=_allowed("an object of string tags; keys 1-128 chars, not aws:*, values up to 256"),
+    )
+    # -- data perimeter and disaster recovery -------------------------------------------------
+    trusted_account_ids: tuple[str, ...] = Field(
+        (),
+        description="Other AWS accounts whose principals may reach the buckets (the stack's own account always may).",
+        json_schema_extra=_allowed("a list of 12-digit AWS account IDs"),
+    )
+    organization_id: str = Field(
+        "",
+        description="Also admit principals of this AWS Organization (aws:PrincipalOrgID); empty: accounts only.",
+        json_schema_extra=_allowed("an organization ID o-xxxxxxxxxx, or empty"),
+    )
+    allowed_vpc_endpoint_ids: tuple[str, ...] = Field(
+        (),
+        description="Network perimeter: requests must come through one of these VPC endpoints (exempt principals and AWS services excepted).",
+        json_schema_extra=_allowed("a list of vpce-... IDs (needs perimeterExemptPrincipalArns)"),
+    )
+    perimeter_exempt_principal_arns: tuple[str, ...] = Field(
+        (),
+        description="Principals exempt from the network perimeter: the roles that run pulumi up and verify.",
+        json_schema_extra=_allowed("a list of IAM role or user ARNs"),
+    )
+    replica_region: str = Field(
+        "",
+        description="Replicate every object (and delete markers) to an equally hardened bucket in this region.",
+        json_schema_extra=_allowed("an AWS region other than the bucket's, in the same partition, or empty"),
+    )
+    replication_time_control: bool = Field(
+        False,
+        description="S3 Replication Time Control (15-minute SLA, extra cost) with its metrics.",
+        json_schema_extra=_allowed("true or false"),
     )
     # -- Kubeflow access --------------------------------------------------------------------
     credentials: Literal["irsa", "static"] = Field(
@@ -197,6 +232,44 @@ class StoreConfig(BaseModel):
             if not IAM_PRINCIPAL_ARN.match(arn):
                 raise ValueError(f"{arn!r} is not an IAM role, user or root ARN")
         return arns
+
+    @field_validator("trusted_account_ids")
+    @classmethod
+    def _accounts(cls, accounts: tuple[str, ...]) -> tuple[str, ...]:
+        for account in accounts:
+            if not ACCOUNT_ID.match(account):
+                raise ValueError(f"{account!r} is not a 12-digit account ID")
+        return accounts
+
+    @field_validator("organization_id")
+    @classmethod
+    def _organization(cls, organization: str) -> str:
+        if organization and not ORGANIZATION_ID.match(organization):
+            raise ValueError("not an organization ID (o- and 10 to 32 lowercase letters or digits)")
+        return organization
+
+    @field_validator("allowed_vpc_endpoint_ids")
+    @classmethod
+    def _endpoints(cls, endpoints: tuple[str, ...]) -> tuple[str, ...]:
+        for endpoint in endpoints:
+            if not VPC_ENDPOINT_ID.match(endpoint):
+                raise ValueError(f"{endpoint!r} is not a VPC endpoint ID")
+        return endpoints
+
+    @field_validator("perimeter_exempt_principal_arns")
+    @classmethod
+    def _exempt(cls, arns: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in arns:
+            if not IAM_PRINCIPAL_ARN.match(arn) or arn.endswith(":root"):
+                raise ValueError(f"{arn!r} is not an IAM role or user ARN")
+        return arns
+
+    @field_validator("replica_region")
+    @classmethod
+    def _region(cls, region: str) -> str:
+        if region and not REGION.match(region):
+            raise ValueError("not an AWS region name")
+        return region
 
     @field_validator("eks_oidc_provider_arn")
     @classmethod

@@ -23,6 +23,8 @@ class ArtifactKeyArgs:
     deletion_window_days: int = 30
     tags: dict[str, str] | None = None
     protect: bool = False
+    # Services other than S3 that may use the key (kms:ViaService hosts), e.g. Secrets Manager.
+    via_services: tuple[str, ...] = ()
 
 
 class ArtifactKey(pulumi.ComponentResource):
@@ -34,7 +36,7 @@ class ArtifactKey(pulumi.ComponentResource):
     def __init__(self, name: str, args: ArtifactKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(KEY_COMPONENT_TYPE, name, None, opts)
         policy = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: policies.key_policy(account, args.partition, args.region, args.admin_arns)
+            lambda account: policies.key_policy(account, args.partition, args.region, args.admin_arns, args.via_services)
         )
         self.key = aws.kms.Key(
             name,

@@ -55,6 +55,15 @@ def bucket_prefix(stack: str) -> str:
     return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
 
 
+def replica_bucket_prefix(stack: str) -> str:
+    prefix = f"kf-artifact-replica-{stack_slug(stack)}"
+    return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+
+
+def replica_kms_alias(stack: str) -> str:
+    return f"alias/kubeflow-artifacts-replica-{stack_slug(stack)}"
+
+
 def log_bucket_prefix(stack: str) -> str:
     prefix = f"kf-artifact-logs-{stack_slug(stack)}"
     return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
@@ -87,7 +96,12 @@ def s3_regional_endpoint(region: str) -> str:
     return f"s3.{region}.amazonaws.com.cn" if partition_of(region) == "aws-cn" else f"s3.{region}.amazonaws.com"
 
 
+def service_host(service: str, region: str) -> str:
+    """A regional service endpoint host, as kms:ViaService names it."""
+    suffix = ".amazonaws.com.cn" if partition_of(region) == "aws-cn" else ".amazonaws.com"
+    return f"{service}.{region}{suffix}"
+
+
 def s3_service_principal_host(region: str) -> str:
     """The value of kms:ViaService for S3 in this region."""
-    suffix = ".amazonaws.com.cn" if partition_of(region) == "aws-cn" else ".amazonaws.com"
-    return f"s3.{region}{suffix}"
+    return service_host("s3", region)

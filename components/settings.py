@@ -16,15 +16,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import names
-from .config_model import ACCESS_KEY_ID, OIDC_PROVIDER_ARN, StoreConfig, project_key_names
+from .config_model import ACCESS_KEY_ID, ACCOUNT_ID, OIDC_PROVIDER_ARN, StoreConfig, project_config_declarations, project_key_names
 
 # Keys whose values must never be echoed in an error or log.
 SECRET_KEYS = frozenset({"staticAccessKeyId", "staticSecretAccessKey"})
-_STRUCTURED = {"kmsKeyAdminArns", "profileNamespaces", "tags"}
+# Keys whose values Pulumi hands over as JSON text (arrays and objects), derived from the model.
+_STRUCTURED = {key for key, declared in project_config_declarations().items() if declared["type"] in ("array", "object")}
 ALLOWED_ACCOUNTS_KEY = "aws:allowedAccountIds"
 ASSUME_ROLES_KEY = "aws:assumeRoles"
 KUBE_CONTEXT_KEY = "kubernetes:context"
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 
 
@@ -254,6 +254,20 @@ def _check_combinations(settings: Settings) -> None:
         raise ConfigError(f"{names.PROJECT}:staticAccessKeyId: invalid value [secret]; allowed: an AKIA... or ASIA... key ID")
     if c.secrets_manager and c.credentials != "static":
         raise _one_line("secretsManager", True, "true only with credentials static", "irsa mode has no keys to store")
+    if c.allowed_vpc_endpoint_ids and not c.perimeter_exempt_principal_arns:
+        raise _one_line(
+            "perimeterExemptPrincipalArns",
+            [],
+            "the role ARNs that run pulumi up and verify (required with allowedVpcEndpointIds)",
+            "without them the network perimeter locks out its deployers",
+        )
+    if c.replica_region:
+        if c.replica_region == settings.region:
+            raise _one_line("replicaRegion", c.replica_region, "a region other than the bucket's", f"the bucket is in {settings.region}")
+        if names.partition_of(c.replica_region) != settings.partition:
+            raise _one_line("replicaRegion", c.replica_region, f"a region in partition {settings.partition}", "another partition")
+        if not c.versioning:
+            raise _one_line("replicaRegion", c.replica_region, "only with versioning true", "replication needs versioning on both buckets")
     if c.profile_isolation and c.credentials == "static" and c.profile_namespaces:
         raise _one_line(
             "profileIsolation",

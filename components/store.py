@@ -12,6 +12,7 @@ from .access import KubeflowAccess
 from .bucket import HardenedBucket, HardenedBucketArgs
 from .kms import ArtifactKey, ArtifactKeyArgs
 from .kube import KubeflowKubernetesConfig
+from .replication import ArtifactReplica, ArtifactReplicaArgs
 from .settings import Settings
 
 LOG_RETENTION_DAYS = 365
@@ -35,6 +36,19 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         self._settings = settings
         child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        # The data perimeter: this account (plus trustedAccountIds / the organization) and, when
+        # configured, only through the listed VPC endpoints.
+        perimeter = account_id.apply(
+            lambda account: policies.Perimeter(
+                account_ids=(account, *c.trusted_account_ids),
+                organization_id=c.organization_id,
+                vpc_endpoint_ids=c.allowed_vpc_endpoint_ids,
+                exempt_principal_arns=c.perimeter_exempt_principal_arns,
+            )
+        )
+
+        def artifact_policy(arn: pulumi.Output[str], key: pulumi.Output[str] | None) -> pulumi.Output[str]:
+            return pulumi.Output.all(arn, key, perimeter).apply(lambda v: policies.artifact_bucket_policy(v[0], v[1], v[2]))
 
         self.kms_key_arn = None
         if settings.creates_kms_key:
@@ -50,6 +64,8 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
                     deletion_window_days=c.kms_deletion_window_days,
                     tags=settings.tags,
                     protect=c.protect,
+                    # Static credentials kept in Secrets Manager are encrypted with this key too.
+                    via_services=(names.service_host("secretsmanager", settings.region),) if c.secrets_manager else (),
                 ),
                 opts=child,
             )
@@ -61,7 +77,7 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         artifacts = HardenedBucket(
             f"{name}-artifacts",
             HardenedBucketArgs(
-                policy=lambda arn: pulumi.Output.all(arn, key_arn).apply(lambda v: policies.artifact_bucket_policy(v[0], v[1])),
+                policy=lambda arn: artifact_policy(arn, key_arn),
                 name=c.bucket_name,
                 name_prefix=names.bucket_prefix(settings.stack),
                 tags=settings.tags,
@@ -78,7 +94,15 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
 
         self.log_bucket_name = None
         if c.access_logging:
-            self.log_bucket_name = self._access_logs(name, settings, artifacts, account_id)
+            self.log_bucket_name = self._access_logs(name, settings, artifacts, account_id, perimeter)
+        self.replica: ArtifactReplica | None = None
+        if c.replica_region:
+            self.replica = ArtifactReplica(
+                f"{name}-replica",
+                settings,
+                ArtifactReplicaArgs(source=artifacts, source_key_arn=key_arn, account_id=account_id, policy=artifact_policy),
+                opts=child,
+            )
         if c.event_notifications:
             aws.s3.BucketNotification(
                 f"{name}-events",
@@ -97,14 +121,21 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         self.s3_endpoint = settings.s3_endpoint
         self.register_outputs(self.exports())
 
-    def _access_logs(self, name: str, settings: Settings, artifacts: HardenedBucket, account_id: pulumi.Output[str]) -> pulumi.Output[str]:
+    def _access_logs(
+        self,
+        name: str,
+        settings: Settings,
+        artifacts: HardenedBucket,
+        account_id: pulumi.Output[str],
+        perimeter: pulumi.Output[policies.Perimeter],
+    ) -> pulumi.Output[str]:
         """A log bucket as hardened as the artifact bucket, except SSE-S3: S3 cannot deliver logs
         into an SSE-KMS bucket."""
         logs = HardenedBucket(
             f"{name}-access-logs",
             HardenedBucketArgs(
-                policy=lambda arn: pulumi.Output.all(arn, artifacts.bucket.arn, account_id).apply(
-                    lambda v: policies.log_bucket_policy(v[0], v[1], v[2])
+                policy=lambda arn: pulumi.Output.all(arn, artifacts.bucket.arn, account_id, perimeter).apply(
+                    lambda v: policies.log_bucket_policy(v[0], v[1], v[2], v[3])
                 ),
                 name_prefix=names.log_bucket_prefix(settings.stack),
                 tags=settings.tags,
@@ -164,4 +195,7 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             "profileSettings": self._profile_settings(),
             "profileRoleArns": self.access.profile_role_arns,
             "credentialsSecretArn": self.access.credentials_secret_arn,
+            "replicaBucketName": self.replica.bucket_name if self.replica else None,
+            "replicaBucketArn": self.replica.bucket_arn if self.replica else None,
+            "replicaKmsKeyArn": self.replica.kms_key_arn if self.replica else None,
         }

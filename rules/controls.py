@@ -13,6 +13,7 @@ from typing import Any
 from .state import (
     ACCESS_LOGS,
     ARTIFACTS,
+    REPLICA,
     BucketState,
     Expectations,
     IdentityState,
@@ -135,6 +136,35 @@ def _check_upload_headers(b: BucketState) -> str | None:
     return None
 
 
+def _check_identity_perimeter(b: BucketState) -> str | None:
+    for statement in _denies(b.policy, "aws:PrincipalAccount", "StringNotEqualsIfExists"):
+        resources = [str(r) for r in as_list(statement.get("Resource"))]
+        exempt = (statement["Condition"].get("BoolIfExists") or {}).get("aws:PrincipalIsAWSService")
+        accounts = as_list(statement["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalAccount"])
+        if "s3:*" in as_list(statement.get("Action")) and any(r.endswith("/*") for r in resources) and accounts:
+            return None if str(exempt).lower() == "false" else "identity perimeter does not exempt AWS services (log delivery, replication)"
+    return "bucket policy has no identity perimeter (Deny s3:* to principals outside aws:PrincipalAccount)"
+
+
+def _check_network_perimeter(b: BucketState) -> str | None:
+    for statement in _denies(b.policy, "aws:SourceVpce", "StringNotEqualsIfExists"):
+        if not (statement["Condition"].get("ArnNotLike") or {}).get("aws:PrincipalArn"):
+            return "network perimeter exempts no principal: it locks out the roles that deploy and verify"
+        return None
+    return "bucket policy has no network perimeter (Deny s3:* outside aws:SourceVpce)"
+
+
+def _check_replication(b: BucketState) -> str | None:
+    replication = b.replication or {}
+    if replication.get("status") != "Enabled":
+        return "cross-region replication off"
+    if replication.get("delete_markers") != "Enabled":
+        return "delete markers are not replicated"
+    if b.sse_algorithm == "aws:kms" and (replication.get("sse_kms_objects") != "Enabled" or not replication.get("replica_kms_key_id")):
+        return "SSE-KMS objects are not selected and re-encrypted with a replica key"
+    return None
+
+
 def _check_logging(b: BucketState) -> str | None:
     return None if b.logging_target else "server access logging off"
 
@@ -217,6 +247,12 @@ def _check_irsa_trust(i: IdentityState) -> str | None:
         return None  # an IAM user (static mode): no trust policy to judge
     for statement in statements(i.trust_policy):
         tests = (statement.get("Condition") or {}).get("StringEquals", {})
+        principal = statement.get("Principal") or {}
+        if isinstance(principal, dict) and "Service" in principal:
+            # A service role (S3 replication): only for this account's resources (confused deputy).
+            if "aws:SourceAccount" not in tests:
+                return "service trust without an aws:SourceAccount condition"
+            continue
         if not any(key.endswith(":sub") for key in tests) or not any(key.endswith(":aud") for key in tests):
             return "trust policy does not pin both the ServiceAccount (sub) and audience (aud)"
     return None
@@ -345,7 +381,7 @@ CONTROLS: tuple[Control, ...] = (
         "SSE-KMS with a customer key and bucket key",
         "medium",
         ("S3.17", "CKV_AWS_145"),
-        "artifact-bucket",
+        "data-bucket",
         ("sse_algorithm", "kms_key_id", "bucket_key_enabled"),
         _check_kms,
         required=lambda e: e.require_kms,
@@ -355,7 +391,7 @@ CONTROLS: tuple[Control, ...] = (
         "Uploads cannot choose another algorithm, key or SSE-C",
         "medium",
         (),
-        "artifact-bucket",
+        "data-bucket",
         ("policy", "sse_algorithm", "blocked_encryption_types"),
         _check_upload_headers,
     ),
@@ -389,6 +425,36 @@ CONTROLS: tuple[Control, ...] = (
         _check_log_delivery,
     ),
     Control(
+        "KF-S3-14",
+        "Identity perimeter: only this account's (or trusted) principals reach the bucket",
+        "high",
+        (),
+        "bucket",
+        ("policy",),
+        _check_identity_perimeter,
+        required=lambda e: e.require_identity_perimeter,
+    ),
+    Control(
+        "KF-S3-15",
+        "Network perimeter: requests only through the allowed VPC endpoints",
+        "medium",
+        (),
+        "bucket",
+        ("policy",),
+        _check_network_perimeter,
+        required=lambda e: e.require_network_perimeter,
+    ),
+    Control(
+        "KF-S3-16",
+        "Cross-region replication of every object and delete marker, re-encrypted with a replica key",
+        "medium",
+        ("CKV_AWS_144",),
+        "artifact-bucket",
+        ("replication", "sse_algorithm"),
+        _check_replication,
+        required=lambda e: e.require_replication,
+    ),
+    Control(
         "KF-KMS-01",
         "Key enabled and not scheduled for deletion",
         "high",
@@ -418,7 +484,7 @@ CONTROLS: tuple[Control, ...] = (
         _check_least_privilege,
     ),
     Control(
-        "KF-IAM-02", "IRSA trust pinned to one ServiceAccount and audience", "high", (), "identity", ("trust_policy",), _check_irsa_trust
+        "KF-IAM-02", "Role trust pinned: IRSA to one ServiceAccount and audience, a service to this account", "high", (), "identity", ("trust_policy",), _check_irsa_trust
     ),
     Control(
         "KF-IAM-03",
@@ -451,7 +517,13 @@ CONTROLS: tuple[Control, ...] = (
     ),
 )
 
-SCOPES = {"bucket": None, "artifact-bucket": ARTIFACTS, "log-bucket": ACCESS_LOGS}
+# Which buckets each bucket scope covers: None = every bucket.
+SCOPES: dict[str, tuple[str, ...] | None] = {
+    "bucket": None,
+    "artifact-bucket": (ARTIFACTS,),
+    "data-bucket": (ARTIFACTS, REPLICA),
+    "log-bucket": (ACCESS_LOGS,),
+}
 
 
 def control(control_id: str) -> Control:

@@ -39,8 +39,13 @@ def _subjects(control: Control, snapshot: Snapshot) -> list[object]:
         return list(snapshot.identities)
     if control.scope == "wiring":
         return list(snapshot.wiring)
-    role = SCOPES[control.scope]
-    return [b for b in snapshot.buckets if role is None or b.role == role]
+    roles = SCOPES[control.scope]
+    return [b for b in snapshot.buckets if roles is None or b.role in roles]
+
+
+def _not_reported(value: object) -> bool:
+    """The field, or one of its parts (a normalised configuration), the source could not report."""
+    return value is NOT_REPORTED or (isinstance(value, dict) and any(v is NOT_REPORTED for v in value.values()))
 
 
 def evaluate_control(control: Control, subject: object, expectations: Expectations) -> Finding:
@@ -50,7 +55,7 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
     unknown = [f for f in control.fields if getattr(subject, f, None) is UNKNOWN]
     if unknown:
         return finding(NOT_JUDGED, f"{', '.join(unknown)} unknown until the update computes it")
-    missing = [f for f in control.fields if getattr(subject, f, None) is NOT_REPORTED]
+    missing = [f for f in control.fields if _not_reported(getattr(subject, f, None))]
     if missing:
         return finding(NOT_REPORTED_VERDICT, f"{', '.join(missing)} not reported by endpoint")
     problem = control.check(subject, expectations) if control.uses_expectations else control.check(subject)

@@ -17,7 +17,7 @@ import yaml
 
 from components import names
 
-from .state import ACCESS_LOGS, ARTIFACTS, UNKNOWN, BucketState, IdentityState, KeyState, Snapshot, WiringState
+from .state import ACCESS_LOGS, ARTIFACTS, REPLICA, UNKNOWN, BucketState, IdentityState, KeyState, Snapshot, WiringState
 
 BUCKET = "aws:s3/bucket:Bucket"
 HARDENED_BUCKET = "kubeflow:storage:HardenedBucket"
@@ -123,9 +123,29 @@ def _apply_side_resource(bucket: BucketState, r: Resource) -> None:
         # The logging resource exists: logging is on, whichever (possibly not yet known) target it names.
         target = _at(p, "targetBucket")
         bucket.logging_target = target if isinstance(target, str) and target else "(unknown until deployed)"
+    elif kind == "BucketReplicationConfig":
+        rule = ("rules", 0)
+        bucket.replication = {
+            "status": _at(p, *rule, "status"),
+            "destination": _at(p, *rule, "destination", "bucket"),
+            "replica_kms_key_id": _at(p, *rule, "destination", "encryptionConfiguration", "replicaKmsKeyId"),
+            "delete_markers": _at(p, *rule, "deleteMarkerReplication", "status"),
+            "sse_kms_objects": _at(p, *rule, "sourceSelectionCriteria", "sseKmsEncryptedObjects", "status"),
+        }
+        if UNKNOWN in bucket.replication.values():
+            # Whether it is on is known; only the destination's name and key may be computed later.
+            bucket.replication = {k: (v if v is not UNKNOWN else "(unknown until deployed)") for k, v in bucket.replication.items()}
     elif kind == "BucketNotification":
         events = _at(p, "eventbridge")
         bucket.eventbridge = events if events is UNKNOWN else bool(events)
+
+
+def _ancestors(r: Resource, by_urn: dict[str, Resource]) -> set[str]:
+    found, parent = set(), r.parent
+    while parent and parent not in found:
+        found.add(parent)
+        parent = by_urn[parent].parent if parent in by_urn else ""
+    return found
 
 
 def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
@@ -135,17 +155,18 @@ def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
     buckets: dict[str, BucketState] = {}  # keyed by the HardenedBucket component's URN
     for r in resources:
         if r.type == BUCKET:
-            role = ACCESS_LOGS if r.name.endswith(ACCESS_LOGS) else ARTIFACTS
+            role = ACCESS_LOGS if r.name.endswith(ACCESS_LOGS) else REPLICA if r.name.endswith("replica-bucket") else ARTIFACTS
             buckets[r.parent or r.urn] = BucketState(name=r.name, role=role)
     snapshot.buckets = list(buckets.values())
     for r in resources:
         if r.type.startswith("aws:s3/bucket") and r.type != BUCKET:
             if r.parent in buckets:
                 _apply_side_resource(buckets[r.parent], r)
-            else:  # logging and notifications belong to the store: its artifact buckets
+            else:  # logging, notifications, replication belong to the store (or a component of it): its artifact buckets
+                ancestors = _ancestors(r, by_urn)
                 for urn, bucket in buckets.items():
                     owner = by_urn.get(urn)
-                    if bucket.role == ARTIFACTS and owner is not None and owner.parent == r.parent:
+                    if bucket.role == ARTIFACTS and owner is not None and owner.parent in ancestors:
                         _apply_side_resource(bucket, r)
         elif r.type == "aws:kms/key:Key":
             p = r.props

@@ -28,6 +28,7 @@ UNKNOWN: Final = _Unknown()
 
 ARTIFACTS = "artifacts"
 ACCESS_LOGS = "access-logs"
+REPLICA = "replica"
 
 
 @dataclass
@@ -46,6 +47,8 @@ class BucketState:
     lifecycle_rules: list[dict[str, Any]] | None | _NotReported = None
     logging_target: str | None | _NotReported = None
     eventbridge: bool | None | _NotReported = None
+    # Normalised: {"status", "destination", "replica_kms_key_id", "delete_markers", "sse_kms_objects"}
+    replication: dict[str, Any] | None | _NotReported = None
 
 
 @dataclass
@@ -98,6 +101,9 @@ class Expectations:
     require_logging: bool = False
     require_notifications: bool = False
     require_versioning: bool = True
+    require_identity_perimeter: bool = True
+    require_network_perimeter: bool = False
+    require_replication: bool = False
     # Namespaces whose artifacts must stay under private/<ns>/ (profileIsolation), and the
     # namespaces whose wiring this stack writes (each must have a pipeline root in the bucket).
     isolated_namespaces: tuple[str, ...] = ()
@@ -109,6 +115,9 @@ class Expectations:
             require_logging=self.require_logging or other.require_logging,
             require_notifications=self.require_notifications or other.require_notifications,
             require_versioning=self.require_versioning or other.require_versioning,
+            require_identity_perimeter=self.require_identity_perimeter or other.require_identity_perimeter,
+            require_network_perimeter=self.require_network_perimeter or other.require_network_perimeter,
+            require_replication=self.require_replication or other.require_replication,
             isolated_namespaces=tuple(dict.fromkeys(self.isolated_namespaces + other.isolated_namespaces)),
             wired_namespaces=tuple(dict.fromkeys(self.wired_namespaces + other.wired_namespaces)),
         )
@@ -123,6 +132,9 @@ class Expectations:
             require_logging=bool(config.get("requireLogging", default.require_logging)),
             require_notifications=bool(config.get("requireNotifications", default.require_notifications)),
             require_versioning=bool(config.get("requireVersioning", default.require_versioning)),
+            require_identity_perimeter=bool(config.get("requireIdentityPerimeter", default.require_identity_perimeter)),
+            require_network_perimeter=bool(config.get("requireNetworkPerimeter", default.require_network_perimeter)),
+            require_replication=bool(config.get("requireReplication", default.require_replication)),
             isolated_namespaces=tuple(config.get("isolatedNamespaces") or ()),
             wired_namespaces=tuple(config.get("wiredNamespaces") or ()),
         )
@@ -133,6 +145,9 @@ class Expectations:
             "requireLogging": self.require_logging,
             "requireNotifications": self.require_notifications,
             "requireVersioning": self.require_versioning,
+            "requireIdentityPerimeter": self.require_identity_perimeter,
+            "requireNetworkPerimeter": self.require_network_perimeter,
+            "requireReplication": self.require_replication,
             "isolatedNamespaces": list(self.isolated_namespaces),
             "wiredNamespaces": list(self.wired_namespaces),
         }

@@ -81,6 +81,9 @@ def test_preview_passes_the_policy_pack_with_env_expectations(world: Harness) ->
         "requireLogging": True,
         "requireNotifications": True,
         "requireVersioning": True,
+        "requireIdentityPerimeter": True,
+        "requireNetworkPerimeter": False,
+        "requireReplication": True,
         "isolatedNamespaces": ["team-vision", "team-nlp", "team-forecasting"],
         "wiredNamespaces": ["kubeflow", "team-vision", "team-nlp", "team-forecasting"],
     }

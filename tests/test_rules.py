@@ -31,6 +31,9 @@ from tests.conftest import config
 
 BUCKET_ARN = "arn:aws:s3:::kf"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PERIMETER = policies.Perimeter(
+    account_ids=("123456789012",), vpc_endpoint_ids=("vpce-0a1b2c3d4e5f",), exempt_principal_arns=("arn:aws:iam::123456789012:role/deploy",)
+)
 
 
 def good_bucket() -> BucketState:
@@ -42,18 +45,25 @@ def good_bucket() -> BucketState:
         kms_key_id=KEY_ARN,
         bucket_key_enabled=True,
         blocked_encryption_types=["SSE-C"],
-        policy=json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN)),
+        policy=json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN, PERIMETER)),
         versioning="Enabled",
         lifecycle_rules=[{"status": "Enabled", "abort_days": 7, "noncurrent_days": 90, "expiration_days": None}],
         logging_target="logs",
         eventbridge=True,
+        replication={
+            "status": "Enabled",
+            "destination": "arn:aws:s3:::kf-replica",
+            "replica_kms_key_id": KEY_ARN.replace("us-east-1", "eu-central-1"),
+            "delete_markers": "Enabled",
+            "sse_kms_objects": "Enabled",
+        },
     )
 
 
 def good_log_bucket() -> BucketState:
     b = good_bucket()
     b.name, b.role, b.sse_algorithm, b.kms_key_id = "logs", "access-logs", "AES256", None
-    b.policy = json.loads(policies.log_bucket_policy("arn:aws:s3:::logs", BUCKET_ARN, "123456789012"))
+    b.policy = json.loads(policies.log_bucket_policy("arn:aws:s3:::logs", BUCKET_ARN, "123456789012", PERIMETER))
     return b
 
 
@@ -98,6 +108,8 @@ def good_wiring() -> WiringState:
 
 
 ALL = Expectations(
+    require_network_perimeter=True,
+    require_replication=True,
     require_kms=True,
     require_logging=True,
     require_notifications=True,
@@ -108,7 +120,7 @@ ALL = Expectations(
 
 
 def _policy_without(sid: str) -> dict:
-    document = json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN))
+    document = json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN, PERIMETER))
     document["Statement"] = [s for s in document["Statement"] if s["Sid"] != sid]
     return document
 
@@ -146,6 +158,9 @@ BREAKS = {
     "KF-S3-11": ("bucket", lambda b: setattr(b, "logging_target", None)),
     "KF-S3-12": ("bucket", lambda b: setattr(b, "eventbridge", False)),
     "KF-S3-13": ("log", lambda b: setattr(b, "sse_algorithm", "aws:kms")),
+    "KF-S3-14": ("bucket", lambda b: setattr(b, "policy", _policy_without(policies.SID_DENY_OUTSIDE_IDENTITIES))),
+    "KF-S3-15": ("bucket", lambda b: setattr(b, "policy", _policy_without(policies.SID_DENY_OUTSIDE_NETWORK))),
+    "KF-S3-16": ("bucket", lambda b: b.replication.update(delete_markers="Disabled")),
     "KF-KMS-01": ("key", lambda k: setattr(k, "key_state", "PendingDeletion")),
     "KF-KMS-02": ("key", lambda k: setattr(k, "rotation_enabled", False)),
     "KF-KMS-03": (

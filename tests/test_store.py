@@ -102,6 +102,7 @@ def test_sse_s3_policy_has_no_key_statement() -> None:
         p.SID_DENY_OLD_TLS,
         p.SID_DENY_WRONG_ALGORITHM,
         p.SID_DENY_SSE_C,
+        p.SID_DENY_OUTSIDE_IDENTITIES,
     }
 
 

@@ -19,66 +19,89 @@ REGION = "eu-west-1"  # the stack files' region
 ACCOUNT = "123456789012"  # moto's default account
 
 
+REPLICA_REGION = "eu-central-1"  # Pulumi.prod.yaml's replicaRegion
+PERIMETER = policies.Perimeter(account_ids=(ACCOUNT,))
+
+
+def harden(s3, name: str, region: str, key_arn: str | None, policy: str) -> None:
+    """One bucket configured the way HardenedBucket configures it."""
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
+    )
+    default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn} if key_arn else {"SSEAlgorithm": "AES256"}
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": bool(key_arn)}]},
+    )
+    s3.put_bucket_policy(Bucket=name, Policy=policy)
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    rule = {
+        "ID": "abort-uploads-and-expire-old-versions",
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+    }
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [rule]})
+
+
+def created_key(region: str) -> dict:
+    kms = boto3.client("kms", region_name=region)
+    key = kms.create_key(Description="kf", Policy=policies.key_policy(ACCOUNT, "aws", region, []))["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])
+    return key
+
+
 @pytest.fixture
 def deployed(aws_env: str) -> dict[str, str]:
-    """A compliant prod-like deployment, built with boto3 the way the program configures it."""
+    """A compliant prod deployment (perimeter, logging, events, replication), built with boto3 as the program configures it."""
     s3 = boto3.client("s3", region_name=REGION)
-    kms = boto3.client("kms", region_name=REGION)
     suffix = uuid.uuid4().hex[:8]
-    bucket, logs = f"kf-artifacts-prod-{suffix}", f"kf-artifact-logs-prod-{suffix}"
-    key = kms.create_key(Description="kf", Policy=policies.key_policy(ACCOUNT, "aws", REGION, []))["KeyMetadata"]
-    kms.enable_key_rotation(KeyId=key["KeyId"])
-    for name, key_arn in ((bucket, key["Arn"]), (logs, None)):
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_public_access_block(
-            Bucket=name,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
-        default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn} if key_arn else {"SSEAlgorithm": "AES256"}
-        s3.put_bucket_encryption(
-            Bucket=name,
-            ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": bool(key_arn)}]
-            },
-        )
-        policy = (
-            policies.artifact_bucket_policy(f"arn:aws:s3:::{name}", key_arn)
-            if key_arn
-            else policies.log_bucket_policy(f"arn:aws:s3:::{name}", f"arn:aws:s3:::{bucket}", ACCOUNT)
-        )
-        s3.put_bucket_policy(Bucket=name, Policy=policy)
-        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-        s3.put_bucket_lifecycle_configuration(
-            Bucket=name,
-            LifecycleConfiguration={
-                "Rules": [
-                    {
-                        "ID": "abort-uploads-and-expire-old-versions",
-                        "Status": "Enabled",
-                        "Filter": {"Prefix": ""},
-                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
-                        "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
-                    }
-                ]
-            },
-        )
+    bucket, logs, replica = f"kf-artifacts-prod-{suffix}", f"kf-artifact-logs-prod-{suffix}", f"kf-artifact-replica-prod-{suffix}"
+    key, replica_key = created_key(REGION), created_key(REPLICA_REGION)
+    harden(s3, bucket, REGION, key["Arn"], policies.artifact_bucket_policy(f"arn:aws:s3:::{bucket}", key["Arn"], PERIMETER))
+    log_policy = policies.log_bucket_policy(f"arn:aws:s3:::{logs}", f"arn:aws:s3:::{bucket}", ACCOUNT, PERIMETER)
+    harden(s3, logs, REGION, None, log_policy)
+    replica_s3 = boto3.client("s3", region_name=REPLICA_REGION)
+    replica_policy = policies.artifact_bucket_policy(f"arn:aws:s3:::{replica}", replica_key["Arn"], PERIMETER)
+    harden(replica_s3, replica, REPLICA_REGION, replica_key["Arn"], replica_policy)
     # moto limitation: its PutBucketLogging permission check crashes (HTTP 500) on a statement whose
     # Principal is the string "*" (our TLS denies) and wants Resource as one string. Real S3 accepts
     # the full policy. So the delivery grant alone is in place for that call, then the real policy again.
-    delivery = next(st for st in json.loads(policy)["Statement"] if st["Sid"] == policies.SID_ALLOW_LOG_DELIVERY)
+    delivery = next(st for st in json.loads(log_policy)["Statement"] if st["Sid"] == policies.SID_ALLOW_LOG_DELIVERY)
     s3.put_bucket_policy(
         Bucket=logs, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{**delivery, "Resource": delivery["Resource"][0]}]})
     )
     s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "s3-access-logs/"}})
-    s3.put_bucket_policy(Bucket=logs, Policy=policy)
+    s3.put_bucket_policy(Bucket=logs, Policy=log_policy)
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
-    return {"bucket": bucket, "logs": logs, "key": key["KeyId"]}
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=replication_configuration(replica, replica_key["Arn"]))
+    return {"bucket": bucket, "logs": logs, "key": key["KeyId"], "replica": replica, "replica_key": replica_key["KeyId"]}
+
+
+def replication_configuration(replica: str, replica_key_arn: str) -> dict:
+    """What components/replication.py configures (rule id, delete markers, SSE-KMS re-encryption)."""
+    return {
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/kf-artifact-replication-x",
+        "Rules": [
+            {
+                "ID": "replicate-everything",
+                "Status": "Enabled",
+                "Priority": 0,
+                "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Enabled"},
+                "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+                "Destination": {
+                    "Bucket": f"arn:aws:s3:::{replica}",
+                    "StorageClass": "STANDARD",
+                    "EncryptionConfiguration": {"ReplicaKmsKeyID": replica_key_arn},
+                },
+            }
+        ],
+    }
 
 
 def verdicts(bucket: str, env: str = "prod") -> dict[str, str]:
@@ -93,11 +116,18 @@ def failing(bucket: str) -> set[str]:
 def test_compliant_deployment_passes(deployed: dict[str, str]) -> None:
     report = run_verify("prod", deployed["bucket"], lambda _: None)
     assert report.exit_code == 0, [f for f in report.findings if f.verdict != "pass"]
-    # moto accepts EventBridgeConfiguration but never returns it: reported as such, never a pass.
-    assert [(f.control, f.verdict) for f in report.findings if f.verdict != "pass"] == [("KF-S3-12", "not reported by endpoint")]
+    # moto accepts EventBridgeConfiguration, DeleteMarkerReplication and SourceSelectionCriteria but
+    # never returns them as stored: reported as such, never a pass.
+    assert {f.control for f in report.findings if f.verdict == "waived"} == {"KF-S3-15"}  # no VPC endpoints in prod's stack
+    assert [(f.control, f.verdict) for f in report.findings if f.verdict not in ("pass", "waived")] == [
+        ("KF-S3-12", "not reported by endpoint"),
+        ("KF-S3-16", "not reported by endpoint"),
+    ]
+    buckets = {f.resource for f in report.findings if f.control == "KF-S3-14"}
+    assert buckets == {deployed["bucket"], deployed["logs"], deployed["replica"]}  # the replica judged in its region
     controls = {f.control for f in report.findings}
     assert {"KF-S3-01", "KF-S3-05", "KF-S3-09", "KF-S3-11", "KF-S3-13", "KF-KMS-02", "KF-KMS-03"} <= controls
-    assert report.api_calls <= 20
+    assert report.api_calls <= 30  # three buckets (artifacts, logs, replica in its region) and two keys
     if os.environ.get("BENCH_REPORT"):
         print(f"\nAPI_CALLS={report.api_calls}")
     assert any("kubernetes: skipped (no kubeconfig)" in note for note in report.notes)
@@ -141,6 +171,16 @@ MISCONFIGURATIONS = {
         "KF-KMS-01",
         lambda s3, d: boto3.client("kms", region_name=REGION).schedule_key_deletion(KeyId=d["key"], PendingWindowInDays=7),
     ),
+    "no-identity-perimeter": (
+        "KF-S3-14",
+        lambda s3, d: s3.put_bucket_policy(
+            Bucket=d["bucket"],
+            Policy=policies.artifact_bucket_policy(
+                f"arn:aws:s3:::{d['bucket']}", boto3.client("kms", region_name=REGION).describe_key(KeyId=d["key"])["KeyMetadata"]["Arn"]
+            ),
+        ),
+    ),
+    "replication-off": ("KF-S3-16", lambda s3, d: s3.delete_bucket_replication(Bucket=d["bucket"])),
 }
 
 
@@ -151,7 +191,13 @@ def test_each_misconfiguration_is_caught(deployed: dict[str, str], case: str) ->
     caught = failing(deployed["bucket"])
     assert control_id in caught
     # SSE-S3 in place of KMS also removes the key from view; everything else fails alone.
-    assert caught == {control_id} or case == "no-tls-policy" and caught == {"KF-S3-05", "KF-S3-06", "KF-S3-10"}
+    assert caught == {control_id} or case == "no-tls-policy" and caught == {"KF-S3-05", "KF-S3-06", "KF-S3-10", "KF-S3-14"}
+
+
+def test_an_unencrypted_replica_is_caught_in_its_own_region(deployed: dict[str, str]) -> None:
+    boto3.client("s3", region_name=REPLICA_REGION).delete_bucket_encryption(Bucket=deployed["replica"])
+    failed = {k for k, v in verdicts(deployed["bucket"]).items() if v == "fail"}
+    assert failed == {f"KF-S3-04@{deployed['replica']}", f"KF-S3-09@{deployed['replica']}"}
 
 
 def test_the_endpoint_accepts_the_generated_policy_and_returns_it_unchanged(deployed: dict[str, str]) -> None:
@@ -162,7 +208,7 @@ def test_the_endpoint_accepts_the_generated_policy_and_returns_it_unchanged(depl
     s3 = boto3.client("s3", region_name=REGION)
     stored = json.loads(s3.get_bucket_policy(Bucket=deployed["bucket"])["Policy"])
     key_arn = boto3.client("kms", region_name=REGION).describe_key(KeyId=deployed["key"])["KeyMetadata"]["Arn"]
-    generated = json.loads(policies.artifact_bucket_policy(f"arn:aws:s3:::{deployed['bucket']}", key_arn))
+    generated = json.loads(policies.artifact_bucket_policy(f"arn:aws:s3:::{deployed['bucket']}", key_arn, PERIMETER))
     assert stored == generated
     tls = next(s for s in stored["Statement"] if s["Sid"] == policies.SID_DENY_INSECURE_TRANSPORT)
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
