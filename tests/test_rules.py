@@ -219,7 +219,18 @@ def _policy_args(env_config: dict, expectations: Expectations):
 def test_each_crossguard_policy_validates(policy) -> None:
     violations: list[str] = []
     policy.validate(
-        _policy_args(config(encryption="sse-kms", accessLogging=True, eventNotifications=True, profileNamespaces=["team-a"]), ALL),
+        _policy_args(
+            config(
+                encryption="sse-kms",
+                accessLogging=True,
+                eventNotifications=True,
+                profileNamespaces=["team-a"],
+                replicaRegion="eu-central-1",
+                allowedVpcEndpointIds=["vpce-0a1b2c3d4e5f"],
+                perimeterExemptPrincipalArns=["arn:aws:iam::123456789012:role/deploy"],
+            ),
+            ALL,
+        ),
         lambda message, urn=None: violations.append(message),
     )
     assert violations == []
