@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .policy_eval import Request, allowed
 from .state import (
     ACCESS_LOGS,
     ARTIFACTS,
@@ -218,13 +219,49 @@ def _aws_principals(statement: dict[str, Any]) -> list[str]:
     return [str(p) for p in as_list(principal.get("AWS"))] if isinstance(principal, dict) else []
 
 
-def _check_key_admins(k: KeyState) -> str | None:
-    crypto = {"kms:encrypt", "kms:decrypt", "kms:generatedatakey", "kms:reencryptfrom", "kms:*"}
+# An identity policy as broad as a platform administrator's: the worst case IAM can add.
+EVERYTHING_IN_KMS = {"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+CRYPTO_PROBES = ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:ReEncryptFrom")
+
+
+def _key_account(k: KeyState) -> str | None:
     for statement in statements(k.policy):
-        if statement.get("Sid") == "AllowKeyAdministration":
-            used = {a.lower() for a in as_list(statement.get("Action"))} & crypto
-            if used:
-                return f"key administrators may also use the key: {', '.join(sorted(used))}"
+        for arn in _aws_principals(statement):
+            if arn.endswith(":root"):
+                return arn.split(":")[4]
+    return None
+
+
+def _admins(k: KeyState) -> list[str]:
+    return [arn for s in statements(k.policy) if s.get("Sid") == "AllowKeyAdministration" for arn in _aws_principals(s)]
+
+
+def _check_key_admins(k: KeyState) -> str | None:
+    """Effective: an administrator whose IAM policy says kms:* still cannot use the key, directly or through S3."""
+    account = _key_account(k)
+    region_host = next((str(v) for s in statements(k.policy) for v in _via_services(s)), "s3.amazonaws.com")
+    for admin in _admins(k):
+        for action in CRYPTO_PROBES:
+            for context in ({}, {"kms:ViaService": region_host}):
+                if allowed(k.policy, EVERYTHING_IN_KMS, Request(admin, account or "", action, context)):
+                    how = "through S3" if context else "directly"
+                    return f"key administrator {admin} with kms:* in IAM can {action} {how}"
+    return None
+
+
+def _via_services(statement: dict[str, Any]) -> list[str]:
+    return [str(v) for tests in (statement.get("Condition") or {}).values() for key, v in tests.items() if key == "kms:ViaService"]
+
+
+def _check_use_through_s3(k: KeyState) -> str | None:
+    """Effective: a principal of the key's account with kms:* in IAM cannot use the key outside S3."""
+    account = _key_account(k)
+    if account is None:
+        return "no account root statement: cannot tell who may use the key"
+    anyone = f"arn:aws:iam::{account}:role/any-role-with-kms-star"
+    for action in CRYPTO_PROBES:
+        if allowed(k.policy, EVERYTHING_IN_KMS, Request(anyone, account, action)):
+            return f"an IAM principal with kms:* can {action} directly, outside S3 (no Deny on kms:ViaService)"
     return None
 
 
@@ -473,7 +510,16 @@ CONTROLS: tuple[Control, ...] = (
         ("policy", "bypass_lockout_check"),
         _check_key_policy,
     ),
-    Control("KF-KMS-04", "Key administrators cannot use the key", "medium", (), "key", ("policy",), _check_key_admins),
+    Control("KF-KMS-04", "Key administrators cannot use the key (effective policy)", "medium", (), "key", ("policy",), _check_key_admins),
+    Control(
+        "KF-KMS-05",
+        "Cryptographic use only through S3, whatever IAM grants (effective policy)",
+        "high",
+        (),
+        "key",
+        ("policy",),
+        _check_use_through_s3,
+    ),
     Control(
         "KF-IAM-01",
         "Kubeflow identities: no wildcard action or resource",
@@ -484,7 +530,13 @@ CONTROLS: tuple[Control, ...] = (
         _check_least_privilege,
     ),
     Control(
-        "KF-IAM-02", "Role trust pinned: IRSA to one ServiceAccount and audience, a service to this account", "high", (), "identity", ("trust_policy",), _check_irsa_trust
+        "KF-IAM-02",
+        "Role trust pinned: IRSA to one ServiceAccount and audience, a service to this account",
+        "high",
+        (),
+        "identity",
+        ("trust_policy",),
+        _check_irsa_trust,
     ),
     Control(
         "KF-IAM-03",

@@ -126,10 +126,9 @@ def _policy_without(sid: str) -> dict:
 
 
 def _admin_can_decrypt() -> dict:
+    """The Deny on administrators removed: the root statement then delegates their kms:* to IAM."""
     document = good_key().policy
-    for s in document["Statement"]:
-        if s["Sid"] == policies.SID_KEY_ADMINS:
-            s["Action"].append("kms:Decrypt")
+    document["Statement"] = [s for s in document["Statement"] if s["Sid"] != policies.SID_KEY_DENY_ADMIN_USE]
     return document
 
 
@@ -168,6 +167,10 @@ BREAKS = {
         lambda k: k.policy["Statement"].append({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}),
     ),
     "KF-KMS-04": ("key", lambda k: setattr(k, "policy", _admin_can_decrypt())),
+    "KF-KMS-05": (
+        "key",
+        lambda k: k.policy.update(Statement=[s for s in k.policy["Statement"] if s["Sid"] != policies.SID_KEY_DENY_OUTSIDE_SERVICES]),
+    ),
     "KF-IAM-01": ("identity", lambda i: i.policies[0]["Statement"].append({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})),
     "KF-IAM-02": ("identity", lambda i: i.trust_policy["Statement"][0]["Condition"]["StringEquals"].pop("oidc/id/1:sub")),
     "KF-IAM-03": ("profile", lambda i: i.policies[0]["Statement"][2].update(Resource=[f"{BUCKET_ARN}/*"])),

@@ -75,9 +75,7 @@ def _perimeter_statements(bucket_arn: str, perimeter: Perimeter | None) -> list[
             Principal=iam.Principal("*"),
             Action=[s3.Action("*")],
             Resource=resources,
-            Condition=iam.Condition(
-                [iam.StringNotEqualsIfExists(outside), iam.BoolIfExists("aws:PrincipalIsAWSService", "false")]
-            ),
+            Condition=iam.Condition([iam.StringNotEqualsIfExists(outside), iam.BoolIfExists("aws:PrincipalIsAWSService", "false")]),
         )
     ]
     if perimeter.vpc_endpoint_ids:

@@ -42,9 +42,7 @@ KEY_USE_ACTIONS = [kms.Encrypt, kms.Decrypt, kms.ReEncryptFrom, kms.ReEncryptTo,
 CRYPTO_ACTIONS = [kms.Encrypt, kms.Decrypt, kms.Action("ReEncrypt*"), kms.Action("GenerateDataKey*")]
 
 
-def key_policy(
-    account_id: str, partition: str, region: str, admin_arns: Sequence[str], via_services: Sequence[str] = ()
-) -> str:
+def key_policy(account_id: str, partition: str, region: str, admin_arns: Sequence[str], via_services: Sequence[str] = ()) -> str:
     """Explicit key policy. The root statement delegates to IAM (the key stays manageable; the
     lockout check is kept), so an IAM policy saying `kms:*` could otherwise decrypt directly:
     two Deny statements make separation of duties hold whatever IAM grants. Cryptographic use is
@@ -85,7 +83,11 @@ def key_policy(
     if admin_arns:
         statements.append(
             iam.Statement(
-                Sid=SID_KEY_DENY_ADMIN_USE, Effect=iam.Deny, Principal=iam.AWSPrincipal(list(admin_arns)), Action=CRYPTO_ACTIONS, Resource=["*"]
+                Sid=SID_KEY_DENY_ADMIN_USE,
+                Effect=iam.Deny,
+                Principal=iam.AWSPrincipal(list(admin_arns)),
+                Action=CRYPTO_ACTIONS,
+                Resource=["*"],
             )
         )
     return document(statements)
