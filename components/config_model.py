@@ -121,7 +121,7 @@ class StoreConfig(BaseModel):
     )
     allowed_vpc_endpoint_ids: tuple[str, ...] = Field(
         (),
-        description="Network perimeter: requests must come through one of these VPC endpoints (exempt principals and AWS services excepted).",
+        description="Network perimeter: requests only through these VPC endpoints (exempt principals and AWS services excepted).",
         json_schema_extra=_allowed("a list of vpce-... IDs (needs perimeterExemptPrincipalArns)"),
     )
     perimeter_exempt_principal_arns: tuple[str, ...] = Field(
