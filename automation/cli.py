@@ -37,10 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     p = command("verify", "live: read the deployed bucket and key with boto3 and judge them by the same rules")
     p.add_argument("--bucket", help="bucket name, where the stack outputs cannot be read")
     command("preview", "pulumi preview with the policy pack; change summary, replacements and deletions")
-    for name, help_text in (("up", "preview, gates, then update"),):
-        p = command(name, help_text)
-        p.add_argument("--allow-replace", action="store_true", help="allow replacing or deleting a bucket or KMS key")
+
+    def gate_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--allow-replace", action="store_true", help="allow replacing or deleting an empty bucket or a KMS key")
+        p.add_argument(
+            "--allow-profile-changes", action="store_true", help="allow deleting Kubeflow identities (a profile removed, its SA renamed)"
+        )
         p.add_argument("--yes", action="store_true", help="confirm an update of a protected environment")
+
+    gate_flags(command("up", "preview, gates, then update"))
     p = command("refresh", "drift detection (state is not changed)")
     p.add_argument("--expect-no-changes", action="store_true", help="exit 1 on drift (the default; kept for CI scripts)")
     p = command("destroy", "destroy an unprotected environment")
@@ -55,13 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--show-secrets", action="store_true", help="show secret outputs in plaintext")
     p = command("promote", "update an environment from the one before it, behind the gates", env=False)
     p.add_argument("--to", required=True, choices=ENV_NAMES[1:])
-    p.add_argument("--allow-replace", action="store_true")
-    p.add_argument("--yes", action="store_true")
+    gate_flags(p)
     p = command("pipeline", "dev -> staging -> prod in order, stopping at the first failure", env=False)
     p.add_argument("--through", choices=ENV_NAMES, help="last environment (default: all)")
     p.add_argument("--preview-only", action="store_true", help="preview every environment, in parallel")
-    p.add_argument("--allow-replace", action="store_true")
-    p.add_argument("--yes", action="store_true")
+    gate_flags(p)
     return parser
 
 
@@ -141,8 +144,19 @@ def _driver(args: argparse.Namespace) -> Any:
         from .verify import verify_exit_code
 
         verify = verify_exit_code
+    from .verify import empty_bucket, object_version_count
+
     preflight = Preflight(rules=offline_rule_failures, warn=lambda line: print(line, file=sys.stderr))
-    return Driver(real_stack_opener(say), say, preflight, verify=verify, verbose=args.verbose, stream=not args.json)
+    return Driver(
+        real_stack_opener(say),
+        say,
+        preflight,
+        verify=verify,
+        object_count=object_version_count,
+        empty_bucket=empty_bucket,
+        verbose=args.verbose,
+        stream=not args.json,
+    )
 
 
 def _operation(args: argparse.Namespace, driver: Any) -> int:
@@ -157,7 +171,7 @@ def _operation(args: argparse.Namespace, driver: Any) -> int:
                 for name in result[op]:
                     say(f"  will {op}: {name}")
     elif args.command == "up":
-        result = driver.up(args.env, allow_replace=args.allow_replace, yes=args.yes)
+        result = driver.up(args.env, allow_replace=args.allow_replace, yes=args.yes, allow_profile_changes=args.allow_profile_changes)
     elif args.command == "refresh":
         drift = driver.refresh(args.env)
         result = {"env": args.env, "drift": drift}
@@ -172,13 +186,17 @@ def _operation(args: argparse.Namespace, driver: Any) -> int:
             for key, value in sorted(result.items()):
                 say(f"{key}: {value}")
     elif args.command == "destroy":
-        from .verify import empty_bucket, object_version_count
-
-        result = driver.destroy(args.env, args.force_empty, object_version_count, empty_bucket)
+        result = driver.destroy(args.env, args.force_empty)
     elif args.command == "promote":
-        result = driver.promote(args.to, allow_replace=args.allow_replace, yes=args.yes)
+        result = driver.promote(args.to, allow_replace=args.allow_replace, yes=args.yes, allow_profile_changes=args.allow_profile_changes)
     else:
-        result = driver.pipeline(args.through, preview_only=args.preview_only, yes=args.yes, allow_replace=args.allow_replace)
+        result = driver.pipeline(
+            args.through,
+            preview_only=args.preview_only,
+            yes=args.yes,
+            allow_replace=args.allow_replace,
+            allow_profile_changes=args.allow_profile_changes,
+        )
         if args.preview_only and any(r.get("status") == "failed" for r in result):
             emit_json({"command": "pipeline", "results": result}) if args.json else say(str(result))
             return 1

@@ -12,13 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.names import STORE_NAME
 from rules.crossguard import NOT_JUDGED_POLICY
 
-GUARDED_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:kms/key:Key"})
+BUCKET_TYPE = "aws:s3/bucket:Bucket"
+GUARDED_TYPES = frozenset({BUCKET_TYPE, "aws:kms/key:Key"})
+ROLE_TYPE = "aws:iam/role:Role"
 DESTRUCTIVE_OPS = frozenset({"replace", "create-replacement", "delete-replaced", "delete"})
 REPLACE_OPS = frozenset({"replace", "create-replacement", "delete-replaced"})
 QUIET_OPS = frozenset({"same", "read", "refresh"})
 DRIFT_OPS = frozenset({"update", "delete"})
+# Kubeflow identities' role resources: KubeflowAccess "<store>-access" names them "<store>-access-<ns>-<sa>".
+IDENTITY_ROLE_PREFIX = f"{STORE_NAME}-access-"
 # pulumi-policy's note when a policy read an unknown value at preview (pulumi_policy/policy.py).
 UNJUDGED_NOTE = "during preview"
 
@@ -33,6 +38,7 @@ class Change:
     urn: str
     type: str
     diffs: tuple[str, ...] = ()
+    old_id: str = ""  # the provider ID before the step (a bucket's name), for replaces and deletes
 
     @property
     def name(self) -> str:
@@ -59,7 +65,8 @@ class EventLog:
         if pre is not None:
             op = op_of(pre.metadata)
             if op not in QUIET_OPS:
-                change = Change(op, pre.metadata.urn, pre.metadata.type)
+                old = getattr(pre.metadata, "old", None)
+                change = Change(op, pre.metadata.urn, pre.metadata.type, old_id=str(getattr(old, "id", "") or ""))
                 self.changes.append(change)
                 if self.progress:
                     self.progress(f"  {op:<18} {change.type}  {change.name}")
@@ -101,12 +108,24 @@ class PreviewReport:
     def guarded_changes(self) -> list[Change]:
         return [c for c in self.changes if c.type in GUARDED_TYPES and c.op in DESTRUCTIVE_OPS]
 
+    def removed_identities(self, prefix: str) -> list[str]:
+        """Kubeflow IAM roles (named `<prefix><namespace>-<serviceaccount>`) the update would delete
+        or replace: a profile namespace removed, or profileServiceAccount changed."""
+        return sorted(
+            {
+                c.name.removeprefix(prefix)
+                for c in self.changes
+                if c.type == ROLE_TYPE and c.op in DESTRUCTIVE_OPS and c.name.startswith(prefix)
+            }
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "env": self.env,
             "summary": self.summary,
             "replace": self.named(REPLACE_OPS),
             "delete": self.named(frozenset({"delete"})),
+            "identitiesRemoved": self.removed_identities(IDENTITY_ROLE_PREFIX),
             "policyViolations": self.violations,
             "notJudgedAtPreview": self.not_judged,
         }

@@ -42,6 +42,8 @@ class Registration:
     secret_inputs: set[str]
     state: dict[str, Any] = field(default_factory=dict)
     provider: str = ""  # "<provider urn>::<id>" for an explicit provider, else ""
+    ignore_changes: list[str] = field(default_factory=list)
+    import_id: str = ""
 
 
 @dataclass
@@ -153,6 +155,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 secret_inputs=secret_inputs,
                 state=dict(self.resources[response.urn].state) if response.urn in self.resources else {},
                 provider=request.provider,
+                ignore_changes=list(request.ignoreChanges),
+                import_id=request.importId,
             )
         )
         return response

@@ -21,7 +21,7 @@ from rules.crossguard import NOT_JUDGED_POLICY
 from .engine import POLICY_PACK, StackLike, StackOpener
 from .environments import ENVIRONMENTS, Environment, environment, previous, through
 from .errors import OperationError, UsageError
-from .events import EventLog, PreviewReport, reduce_error, result_summary
+from .events import BUCKET_TYPE, IDENTITY_ROLE_PREFIX, EventLog, PreviewReport, reduce_error, result_summary
 from .stackfiles import expectations_for, settings_for
 
 LOCK_ATTEMPTS = 5
@@ -34,6 +34,8 @@ class Driver:
         say: Callable[[str], None],
         preflight: Callable[[str], None],
         verify: Callable[[str], int] | None = None,
+        object_count: Callable[[str], int] | None = None,
+        empty_bucket: Callable[[str], None] | None = None,
         verbose: bool = False,
         stream: bool = True,
         lock_wait: Any = None,
@@ -43,6 +45,9 @@ class Driver:
         self.say = say
         self.preflight = preflight
         self.verify = verify
+        # Live bucket reads (boto3 in the CLI): the non-empty-bucket gate and destroy --force-empty.
+        self.object_count = object_count
+        self.empty_bucket = empty_bucket
         self.verbose = verbose
         self.stream = stream
         self.lock_wait = lock_wait if lock_wait is not None else wait_exponential(multiplier=2, max=60)
@@ -121,23 +126,38 @@ class Driver:
             self.say(f"  {env}: not judged at preview (unknown until the update; judged offline before it): {line}")
         return report
 
-    def gate(self, report: PreviewReport, allow_replace: bool) -> None:
+    def gate(self, report: PreviewReport, allow_replace: bool, allow_profile_changes: bool = False) -> None:
         if report.violations:
             raise OperationError(f"{report.env}: stopped by policy: " + "; ".join(report.violations))
         guarded = report.guarded_changes()
+        for change in guarded:
+            if change.type == BUCKET_TYPE and change.old_id and self.object_count is not None:
+                count = self.object_count(change.old_id)
+                if count:  # no flag lifts this: the history would be lost or left unhardened
+                    raise OperationError(
+                        f"{report.env}: refused: {change.op} of bucket {change.old_id}, which holds {count} object versions. "
+                        f"Keep it: set bucketName: {change.old_id} in Pulumi.{report.env}.yaml (the same name does not replace), "
+                        f"or adoptBucket: {change.old_id} (README: adopting a bucket)"
+                    )
         if guarded and not allow_replace:
             named = ", ".join(f"{c.op} {c.type} {c.name}" for c in guarded)
             raise OperationError(f"{report.env}: stopped before update: {named} would lose data; rerun with --allow-replace if intended")
+        removed = report.removed_identities(IDENTITY_ROLE_PREFIX)
+        if removed and not allow_profile_changes:
+            raise OperationError(
+                f"{report.env}: stopped before update: the IAM roles of {', '.join(removed)} would be deleted while their pods may "
+                "still run (a profile namespace removed or profileServiceAccount changed); rerun with --allow-profile-changes if intended"
+            )
 
-    def up(self, env: str, allow_replace: bool = False, yes: bool = False) -> dict[str, Any]:
+    def up(self, env: str, allow_replace: bool = False, yes: bool = False, allow_profile_changes: bool = False) -> dict[str, Any]:
         self._require_yes([environment(env)], yes, "update")
         self.preflight(env)
-        return self._update(env, allow_replace)
+        return self._update(env, allow_replace, allow_profile_changes)
 
-    def _update(self, env: str, allow_replace: bool) -> dict[str, Any]:
+    def _update(self, env: str, allow_replace: bool, allow_profile_changes: bool = False) -> dict[str, Any]:
         """Preview, gates, update, verify; the caller has run the preflight."""
         report = self.preview(env)
-        self.gate(report, allow_replace)
+        self.gate(report, allow_replace, allow_profile_changes)
         log = EventLog(progress=self.say if self.stream else None)
         result = self._call(env, "up", on_event=log, show_secrets=False, **self._policy_args(env))
         outcome: dict[str, Any] = {"env": env, "preview": report.as_dict(), "summary": result_summary(result)}
@@ -172,10 +192,11 @@ class Driver:
         values = self._call(env, "outputs")
         return {key: value.value if show_secrets or not getattr(value, "secret", False) else "[secret]" for key, value in values.items()}
 
-    def destroy(
-        self, env: str, force_empty: bool, object_count: Callable[[str], int], empty_bucket: Callable[[str], None]
-    ) -> dict[str, Any]:
+    def destroy(self, env: str, force_empty: bool) -> dict[str, Any]:
         target = environment(env)
+        if self.object_count is None or self.empty_bucket is None:
+            raise UsageError("destroy: needs live bucket access to check for objects")
+        object_count, empty_bucket = self.object_count, self.empty_bucket
         if target.protected:
             raise UsageError(f"--env: destroy is refused for protected environment {env}; unprotect it in code review first")
         outputs = self.outputs(env, show_secrets=False)
@@ -194,7 +215,7 @@ class Driver:
         result = self._call(env, "destroy")
         return {"env": env, "emptied": sorted(full), "summary": result_summary(result)}
 
-    def promote(self, to: str, allow_replace: bool = False, yes: bool = False) -> dict[str, Any]:
+    def promote(self, to: str, allow_replace: bool = False, yes: bool = False, allow_profile_changes: bool = False) -> dict[str, Any]:
         source = previous(to)
         if source is None:
             raise UsageError(f"--to: {to} is the first environment; nothing to promote from")
@@ -204,10 +225,15 @@ class Driver:
         drift = self.refresh(source.name)
         if drift:
             raise OperationError(f"{why}: source {source.name} has drifted: {'; '.join(drift)}")
-        return self.up(to, allow_replace=allow_replace, yes=yes)
+        return self.up(to, allow_replace=allow_replace, yes=yes, allow_profile_changes=allow_profile_changes)
 
     def pipeline(
-        self, through_env: str | None = None, preview_only: bool = False, yes: bool = False, allow_replace: bool = False
+        self,
+        through_env: str | None = None,
+        preview_only: bool = False,
+        yes: bool = False,
+        allow_replace: bool = False,
+        allow_profile_changes: bool = False,
     ) -> list[dict[str, Any]]:
         envs = through(through_env) if through_env else ENVIRONMENTS
         if preview_only:
@@ -219,7 +245,7 @@ class Driver:
         for env in envs:
             self.say(f"== {env.name}")
             try:
-                results.append({**self._update(env.name, allow_replace), "status": "updated"})
+                results.append({**self._update(env.name, allow_replace, allow_profile_changes), "status": "updated"})
             except OperationError as error:
                 skipped = [e.name for e in envs[envs.index(env) + 1 :]]
                 raise OperationError(f"{error}\npipeline stopped at {env.name}; not updated: {', '.join(skipped) or 'none'}") from None

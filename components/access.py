@@ -13,7 +13,6 @@ from .settings import Settings
 
 ACCESS_COMPONENT_TYPE = "kubeflow:storage:KubeflowAccess"
 SECRET_RECOVERY_WINDOW_DAYS = 30
-_IAM_NAME_PREFIX_MAX = 38
 
 
 @dataclass(frozen=True)
@@ -40,10 +39,6 @@ def identities(settings: Settings) -> list[Identity]:
         Identity(c.kubeflow_namespace, names.UI_SERVICE_ACCOUNT, read_only=True, role="ui"),
         *(Identity(ns, c.profile_service_account, prefix=wiring.prefix(settings, ns)) for ns in c.profile_namespaces),
     ]
-
-
-def _name_prefix(text: str) -> str:
-    return f"kf-{text}"[: _IAM_NAME_PREFIX_MAX - 1].rstrip("-") + "-"
 
 
 class KubeflowAccess(pulumi.ComponentResource):
@@ -98,7 +93,9 @@ class KubeflowAccess(pulumi.ComponentResource):
     def _policy_for(self, identity: Identity) -> pulumi.Output[str]:
         region = self._settings.region
         return pulumi.Output.all(self._bucket_arn, self._key_arn).apply(
-            lambda arns: policies.artifact_access_policy(arns[0], arns[1], region, identity.prefix, identity.read_only)
+            lambda arns: policies.artifact_access_policy(
+                arns[0], arns[1], region, identity.prefix, identity.read_only, self._settings.config.previous_kms_key_arns
+            )
         )
 
     def _irsa_roles(self) -> None:
@@ -106,14 +103,16 @@ class KubeflowAccess(pulumi.ComponentResource):
         for identity in identities(s):
             role = aws.iam.Role(
                 f"{self._name}-{identity.key}",
-                name_prefix=_name_prefix(identity.key),
+                name_prefix=names.iam_name_prefix(identity.key),
                 description=f"Kubeflow artifacts: {identity.namespace}/{identity.service_account} (IRSA)",
                 assume_role_policy=policies.irsa_trust_policy(
                     s.config.eks_oidc_provider_arn, s.oidc_issuer, identity.namespace, identity.service_account
                 ),
                 max_session_duration=3600,
                 tags=s.tags,
-                opts=self._child(),
+                **s.iam_identity_args,
+                # Kept when the naming scheme changes (the prefix matters only at creation).
+                opts=self._child(ignore_changes=["namePrefix"]),
             )
             aws.iam.RolePolicy(
                 f"{self._name}-{identity.key}-artifacts",
@@ -135,7 +134,7 @@ class KubeflowAccess(pulumi.ComponentResource):
             self.access_key_id = pulumi.Output.secret(s.config.static_access_key_id.get_secret_value())
             self.secret_access_key = pulumi.Output.secret(s.config.static_secret_access_key.get_secret_value())
         else:
-            user = aws.iam.User(f"{self._name}-user", tags=s.tags, opts=self._child())
+            user = aws.iam.User(f"{self._name}-user", tags=s.tags, **s.iam_identity_args, opts=self._child())
             aws.iam.UserPolicy(f"{self._name}-user-artifacts", user=user.name, policy=self._access_policy, opts=self._child())
             key = aws.iam.AccessKey(f"{self._name}-user-key", user=user.name, opts=self._child())
             self.access_key_id = pulumi.Output.secret(key.id)

@@ -31,6 +31,8 @@ class HardenedBucketArgs:
     # Expire current objects (log buckets); None keeps them.
     expiration_days: int | None = None
     protect: bool = False
+    # `name` is an existing bucket to import and harden in place (never deleted by Pulumi).
+    adopt: bool = False
 
 
 class HardenedBucket(pulumi.ComponentResource):
@@ -48,13 +50,23 @@ class HardenedBucket(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect)
 
         # Only non-deprecated arguments; every other setting is a resource of its own.
+        # bucketPrefix matters only at creation: ignoring later changes keeps the bucket when the
+        # stack is renamed (the generated prefix carries the stack name). An adopted bucket is
+        # imported as it is (its own tags kept) and, not being ours, is never deleted.
+        ignored = ["bucketPrefix", "tags", "tagsAll"] if args.adopt else ["bucketPrefix"]
         self.bucket = aws.s3.Bucket(
             name,
             bucket=args.name or None,
             bucket_prefix=None if args.name else args.name_prefix,
             force_destroy=False,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                retain_on_delete=args.protect or args.adopt,
+                ignore_changes=ignored,
+                import_=args.name if args.adopt else None,
+            ),
         )
         bucket_id = self.bucket.id
 

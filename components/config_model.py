@@ -42,6 +42,11 @@ class StoreConfig(BaseModel):
         description="Exact bucket name; empty generates one with prefix kf-artifacts-<stack>-.",
         json_schema_extra=_allowed("an S3 bucket name: 3-63 of a-z 0-9 -, no dots, or empty"),
     )
+    adopt_bucket: str = Field(
+        "",
+        description="Bring this existing bucket under management (Pulumi import) and harden it in place; it is never deleted.",
+        json_schema_extra=_allowed("the name of an existing bucket in the stack's account and region, or empty"),
+    )
     encryption: Literal["sse-s3", "sse-kms"] = Field(
         "sse-s3",
         description="Default encryption: sse-s3 (AES256) or sse-kms (customer-managed key).",
@@ -51,6 +56,11 @@ class StoreConfig(BaseModel):
         "",
         description="Use this existing KMS key (full key ARN, never an alias) instead of creating one.",
         json_schema_extra=_allowed("a full KMS key ARN arn:aws:kms:<region>:<account>:key/<id>, or empty"),
+    )
+    previous_kms_key_arns: tuple[str, ...] = Field(
+        (),
+        description="Keys objects written earlier are still encrypted with: identities keep kms:Decrypt (via S3) on them.",
+        json_schema_extra=_allowed("a list of full KMS key ARNs in the bucket's region"),
     )
     kms_key_admin_arns: tuple[str, ...] = Field(
         (),
@@ -185,6 +195,16 @@ class StoreConfig(BaseModel):
         description="static mode: also keep {accesskey, secretkey} in AWS Secrets Manager.",
         json_schema_extra=_allowed("true or false"),
     )
+    iam_permissions_boundary_arn: str = Field(
+        "",
+        description="Permissions boundary set on every IAM role and user the program creates (for SCPs that require one).",
+        json_schema_extra=_allowed("an IAM managed policy ARN arn:aws:iam::<account>:policy/<name>, or empty"),
+    )
+    iam_path: str = Field(
+        "/",
+        description="IAM path of every role and user the program creates.",
+        json_schema_extra=_allowed("/ or /a/path/ (1-512 chars, starting and ending with /)"),
+    )
     manage_service_accounts: bool = Field(
         True,
         description="irsa mode: annotate the existing ServiceAccounts with their role ARN.",
@@ -224,6 +244,36 @@ class StoreConfig(BaseModel):
         if arn and not KMS_KEY_ARN.match(arn):
             raise ValueError("not a full KMS key ARN (aliases are not accepted)")
         return arn
+
+    @field_validator("adopt_bucket")
+    @classmethod
+    def _adopted(cls, name: str) -> str:
+        # An existing bucket may have a name we would not choose (dots): only S3's own rules apply.
+        if name and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name):
+            raise ValueError("not an S3 bucket name")
+        return name
+
+    @field_validator("previous_kms_key_arns")
+    @classmethod
+    def _previous_keys(cls, arns: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in arns:
+            if not KMS_KEY_ARN.match(arn):
+                raise ValueError(f"{arn!r} is not a full KMS key ARN")
+        return arns
+
+    @field_validator("iam_permissions_boundary_arn")
+    @classmethod
+    def _boundary(cls, arn: str) -> str:
+        if arn and not re.fullmatch(r"arn:aws(-cn|-us-gov)?:iam::(\d{12}|aws):policy/[\w+=,.@/-]{1,512}", arn):
+            raise ValueError("not an IAM managed policy ARN")
+        return arn
+
+    @field_validator("iam_path")
+    @classmethod
+    def _path(cls, path: str) -> str:
+        if not re.fullmatch(r"/([\w+=,.@-]+/)*", path) or len(path) > 512:
+            raise ValueError("an IAM path starts and ends with /")
+        return path
 
     @field_validator("kms_key_admin_arns")
     @classmethod

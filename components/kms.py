@@ -47,7 +47,10 @@ class ArtifactKey(pulumi.ComponentResource):
             bypass_policy_lockout_safety_check=False,
             policy=policy,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            # Always retained: Pulumi never schedules a created key for deletion (objects written
+            # under it would become unreadable for good after the window). Deleting it is a manual
+            # step once no object needs it (README: key transitions).
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True),
         )
         aws.kms.Alias(
             f"{name}-alias",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 PROJECT = "kubeflow-artifact-store"
@@ -43,6 +44,21 @@ STACK_TAG = "pulumi-stack"
 # The AWS provider caps bucket_prefix at 37 characters (it appends a 26-character suffix).
 BUCKET_PREFIX_MAX = 37
 ACCESS_LOG_PREFIX = "s3-access-logs/"
+
+
+# IAM caps name_prefix at 38 characters (it appends a 26-character suffix to a 64-character name).
+IAM_NAME_PREFIX_MAX = 38
+
+
+def iam_name_prefix(text: str) -> str:
+    """'kf-<text>-', or when that is too long, a cut with a short hash of the full text: two long
+    namespaces that differ only at the end still get distinct, readable prefixes."""
+    full = f"kf-{text}-"
+    if len(full) <= IAM_NAME_PREFIX_MAX:
+        return full
+    digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+    head = f"kf-{text}"[: IAM_NAME_PREFIX_MAX - len(digest) - 2].rstrip("-")
+    return f"{head}-{digest}-"
 
 
 def stack_slug(stack: str) -> str:

@@ -90,6 +90,7 @@ class ArtifactReplica(pulumi.ComponentResource):
             description="S3 replication of the Kubeflow artifact bucket",
             assume_role_policy=args.account_id.apply(policies.replication_trust_policy),
             tags=settings.tags,
+            **settings.iam_identity_args,
             opts=pulumi.ResourceOptions(parent=self),
         )
         source_key = args.source_key_arn if args.source_key_arn is not None else pulumi.Output.from_input(None)
@@ -98,7 +99,7 @@ class ArtifactReplica(pulumi.ComponentResource):
             f"{name}-role-policy",
             role=role.id,
             policy=pulumi.Output.all(args.source.bucket.arn, self.bucket_arn, source_key, destination_key).apply(
-                lambda v: policies.replication_policy(v[0], v[1], settings.region, region, v[2], v[3])
+                lambda v: policies.replication_policy(v[0], v[1], settings.region, region, v[2], v[3], c.previous_kms_key_arns)
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -79,6 +79,12 @@ class Settings:
         return (self.config.kubeflow_namespace, *self.config.profile_namespaces)
 
     @property
+    def iam_identity_args(self) -> dict[str, str]:
+        """Path and permissions boundary for every IAM role and user the program creates."""
+        c = self.config
+        return {"path": c.iam_path, **({"permissions_boundary": c.iam_permissions_boundary_arn} if c.iam_permissions_boundary_arn else {})}
+
+    @property
     def tags(self) -> dict[str, str]:
         key, value = names.MANAGED_BY_TAG
         return {**self.config.tags, names.STACK_TAG: self.stack, key: value}
@@ -228,6 +234,13 @@ def _check_accounts(settings: Settings) -> None:
 def _check_combinations(settings: Settings) -> None:
     """Rules that involve more than one key; each error names the key that must change."""
     c = settings.config
+    if c.adopt_bucket and c.bucket_name and c.bucket_name != c.adopt_bucket:
+        raise _one_line("bucketName", c.bucket_name, f"empty or {c.adopt_bucket!r} with adoptBucket", "two different buckets named")
+    for arn in c.previous_kms_key_arns:
+        if f":kms:{settings.region}:" not in arn:
+            raise _one_line(
+                "previousKmsKeyArns", list(c.previous_kms_key_arns), f"keys in the bucket's region {settings.region}", f"{arn} is not"
+            )
     if c.kms_key_arn and not settings.kms_enabled:
         raise _one_line("kmsKeyArn", c.kms_key_arn, "only with encryption sse-kms", "encryption is sse-s3")
     if c.kms_key_arn and c.kms_key_admin_arns:

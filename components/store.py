@@ -78,7 +78,8 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             f"{name}-artifacts",
             HardenedBucketArgs(
                 policy=lambda arn: artifact_policy(arn, key_arn),
-                name=c.bucket_name,
+                name=c.adopt_bucket or c.bucket_name,
+                adopt=bool(c.adopt_bucket),
                 name_prefix=names.bucket_prefix(settings.stack),
                 tags=settings.tags,
                 kms_key_arn=key_arn,

@@ -41,7 +41,8 @@ class World:
     """Everything the double's stacks know: existing stacks, plans, live drift, history, failures."""
 
     stacks: set[str] = field(default_factory=set)
-    plans: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # env -> [(op, urn, type)]
+    # env -> [(op, urn, type)] or [(op, urn, type, old id)]: the old state's ID rides on replaces and deletes
+    plans: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     state: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # env -> [(urn, type)] in state
     drift: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = field(default_factory=dict)  # env -> urn -> (result op, diffs)
     history: dict[str, list[UpdateEntry]] = field(default_factory=dict)
@@ -74,8 +75,20 @@ def _event(sequence: int, **payload: Any) -> EngineEvent:
     return EngineEvent.from_json({"sequence": sequence, "timestamp": int(time.time()), **payload})
 
 
-def _metadata(op: str, urn: str, type_: str, diffs: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {"op": op, "urn": urn, "type": type_, "provider": "", "diffs": list(diffs) or None}
+def _metadata(op: str, urn: str, type_: str, diffs: tuple[str, ...] = (), old_id: str = "") -> dict[str, Any]:
+    metadata: dict[str, Any] = {"op": op, "urn": urn, "type": type_, "provider": "", "diffs": list(diffs) or None}
+    if old_id:  # StepEventStateMetadata of the resource before the step (engine: makeStepEventStateMetadata)
+        metadata["old"] = {
+            "type": type_,
+            "urn": urn,
+            "id": old_id,
+            "custom": True,
+            "delete": False,
+            "protect": False,
+            "inputs": {},
+            "outputs": {},
+        }
+    return metadata
 
 
 class FakeStack:
@@ -91,16 +104,18 @@ class FakeStack:
         elif failure is not None:
             raise failure
 
-    def _emit(
-        self, operation: str, kwargs: dict[str, Any], steps: list[tuple[str, str, str, str, tuple[str, ...]]], planning: bool
-    ) -> dict[str, int]:
-        """steps: (pre op, result op, urn, type, diffs); returns the summary's counts."""
+    def _emit(self, operation: str, kwargs: dict[str, Any], steps: list[tuple[Any, ...]], planning: bool) -> dict[str, int]:
+        """steps: (pre op, result op, urn, type, diffs[, old id]); returns the summary's counts."""
         on_event = kwargs.get("on_event") or (lambda event: None)
         sequence = 0
         counts: Counter[str] = Counter()
-        for pre_op, result_op, urn, type_, diffs in steps:
+        for pre_op, result_op, urn, type_, diffs, *old in steps:
             sequence += 1
-            on_event(_event(sequence, resourcePreEvent={"metadata": _metadata(pre_op, urn, type_), "planning": planning}))
+            on_event(
+                _event(
+                    sequence, resourcePreEvent={"metadata": _metadata(pre_op, urn, type_, old_id=(old or [""])[0]), "planning": planning}
+                )
+            )
             sequence += 1
             on_event(_event(sequence, resOutputsEvent={"metadata": _metadata(result_op, urn, type_, diffs), "planning": planning}))
             counts[result_op] += 1
@@ -112,8 +127,8 @@ class FakeStack:
         on_event(_event(sequence, summaryEvent={"maybeCorrupt": False, "durationSeconds": 0, "resourceChanges": dict(counts)}))
         return dict(counts)
 
-    def _plan_steps(self) -> list[tuple[str, str, str, str, tuple[str, ...]]]:
-        return [(op, op, urn, type_, ()) for op, urn, type_ in self.world.plans.get(self.name, [])]
+    def _plan_steps(self) -> list[tuple[Any, ...]]:
+        return [(op, op, urn, type_, (), *old) for op, urn, type_, *old in self.world.plans.get(self.name, [])]
 
     def preview(self, **kwargs: Any) -> Result:
         self._start("preview", kwargs)

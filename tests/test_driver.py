@@ -47,6 +47,8 @@ class Harness(World):
         super().__init__()
         self.rule_failures: dict[str, list[str]] = {}
         self.account = ACCOUNTS  # the credentials each environment's run resolves to
+        self.objects: dict[str, int] = {}  # bucket -> object versions (the live S3 side)
+        self.emptied: list[str] = []
 
     def driver(self, verify: Any = None, lines: list[str] | None = None) -> Driver:
         say = lines.append if lines is not None else lambda _: None
@@ -56,7 +58,15 @@ class Harness(World):
             contexts=lambda: CONTEXTS,
             warn=say,
         )
-        return Driver(self.open, say, preflight, verify=verify, lock_wait=wait_none())
+        return Driver(
+            self.open,
+            say,
+            preflight,
+            verify=verify,
+            object_count=lambda bucket: self.objects.get(bucket, 0),
+            empty_bucket=self.emptied.append,
+            lock_wait=wait_none(),
+        )
 
     def deployed(self, *envs: str) -> None:
         for env in envs:
@@ -101,7 +111,10 @@ def test_replacing_the_bucket_stops_before_up(world: Harness) -> None:
 
 
 def test_non_guarded_replacement_is_allowed(world: Harness) -> None:
-    world.plans["dev"] = [("replace", ROLE_URN, "aws:iam/role:Role")]
+    lifecycle = BUCKET_URN.replace(
+        "aws:s3/bucket:Bucket::kubeflow-artifacts", "aws:s3/bucketLifecycleConfiguration:X::kubeflow-artifacts-lifecycle"
+    )
+    world.plans["dev"] = [("replace", lifecycle, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")]
     world.driver().up("dev")
     assert ("dev", "up") in world.ops()
 
@@ -160,23 +173,24 @@ def test_protected_env_needs_yes_and_exit_2_before_anything(world: Harness, caps
 def test_destroy_refused_for_prod_and_while_buckets_hold_objects(world: Harness) -> None:
     driver = world.driver()
     with pytest.raises(cli.UsageError, match="destroy is refused for protected environment prod"):
-        driver.destroy("prod", True, lambda b: 0, lambda b: None)
-    emptied: list[str] = []
+        driver.destroy("prod", True)
+    world.objects["kf-artifacts-dev-x"] = 4
     with pytest.raises(cli.OperationError, match="kf-artifacts-dev-x holds 4 object versions; rerun with --force-empty"):
-        driver.destroy("dev", False, lambda b: 4, emptied.append)
+        driver.destroy("dev", False)
     assert ("dev", "destroy") not in world.ops()
-    driver.destroy("dev", True, lambda b: 4, emptied.append)
-    assert emptied == ["kf-artifacts-dev-x"] and ("dev", "destroy") in world.ops()
+    driver.destroy("dev", True)
+    assert world.emptied == ["kf-artifacts-dev-x"] and ("dev", "destroy") in world.ops()
 
 
 def test_destroy_force_empty_empties_the_log_bucket_too(world: Harness) -> None:
     world.outputs["dev"] = {"bucketName": OutputValue("kf-a", False), "logBucketName": OutputValue("kf-logs", False)}
-    emptied: list[str] = []
     lines: list[str] = []
+    world.objects["kf-logs"] = 2
     with pytest.raises(cli.OperationError, match="kf-logs holds 2 object versions"):
-        world.driver().destroy("dev", False, lambda b: 0 if b == "kf-a" else 2, emptied.append)
-    world.driver(lines=lines).destroy("dev", True, lambda b: 3 if b == "kf-a" else 2, emptied.append)
-    assert emptied == ["kf-a", "kf-logs"]
+        world.driver().destroy("dev", False)
+    world.objects["kf-a"] = 3
+    world.driver(lines=lines).destroy("dev", True)
+    assert world.emptied == ["kf-a", "kf-logs"]
     assert any("may still deliver access logs into kf-logs" in line for line in lines)
 
 
@@ -339,3 +353,29 @@ def test_local_backend_default(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Non
     assert "local file backend" in notes[0]
     (tmp_path / "credentials.json").write_text(json.dumps({"current": "https://api.pulumi.com"}))
     assert engine.backend_env(notes.append) == {}
+
+
+def test_replacing_a_non_empty_bucket_is_refused_whatever_the_flags(world: Harness) -> None:
+    world.plans["dev"] = [("replace", BUCKET_URN, BUCKET, "kf-artifacts-dev-old")]
+    world.objects["kf-artifacts-dev-old"] = 12
+    with pytest.raises(cli.OperationError) as raised:
+        world.driver().up("dev", allow_replace=True)
+    message = str(raised.value)
+    assert "refused: replace of bucket kf-artifacts-dev-old, which holds 12 object versions" in message
+    assert "bucketName: kf-artifacts-dev-old" in message and "adoptBucket: kf-artifacts-dev-old" in message
+    assert ("dev", "up") not in world.ops()
+    world.objects["kf-artifacts-dev-old"] = 0  # empty: --allow-replace lets it go
+    world.driver().up("dev", allow_replace=True)
+    assert ("dev", "up") in world.ops()
+
+
+def test_removing_a_profiles_identity_needs_its_own_flag(world: Harness) -> None:
+    role_urn = ROLE_URN.replace("kubeflow-ml-pipeline", "team-a-default-editor")
+    world.plans["dev"] = [("delete", role_urn, "aws:iam/role:Role", "kf-team-a-default-editor-123")]
+    report = world.driver().preview("dev")
+    assert report.as_dict()["identitiesRemoved"] == ["team-a-default-editor"]
+    with pytest.raises(cli.OperationError, match="IAM roles of team-a-default-editor would be deleted .* --allow-profile-changes"):
+        world.driver().up("dev", allow_replace=True)
+    assert ("dev", "up") not in world.ops()
+    world.driver().up("dev", allow_profile_changes=True)
+    assert ("dev", "up") in world.ops()

@@ -143,4 +143,5 @@ def test_with_protect_every_hardening_resource_is_retained(protect: bool) -> Non
         "Key",
         "Alias",
     } == kinds
-    assert all(x.retain_on_delete is protect for x in hardening), [x.name for x in hardening if x.retain_on_delete is not protect]
+    expected = {x.name: protect or x.type == "aws:kms/key:Key" for x in hardening}  # keys: always retained
+    assert {x.name: x.retain_on_delete for x in hardening} == expected

@@ -264,7 +264,30 @@ def test_destroy_force_empty_empties_both_buckets_on_the_endpoint(aws_env: str) 
     assert [object_version_count(n) for n in names.values()] == [3, 3]
     world = Harness()
     world.outputs["dev"] = {key: OutputValue(value, False) for key, value in names.items()}
-    result = world.driver().destroy("dev", True, object_version_count, empty_bucket)
+    driver = world.driver()
+    driver.object_count, driver.empty_bucket = object_version_count, empty_bucket  # the real boto3 helpers
+    result = driver.destroy("dev", True)
     assert result["emptied"] == sorted(names.values())
     assert [object_version_count(n) for n in names.values()] == [0, 0]
     assert ("dev", "destroy") in world.ops()
+
+
+def test_replacing_a_bucket_that_holds_objects_is_refused_and_an_empty_one_proceeds(aws_env: str) -> None:
+    """The gate counts objects on the endpoint (moto) for the bucket the engine says would go."""
+    from automation.verify import empty_bucket, object_version_count
+    from tests.test_driver import BUCKET_URN, Harness
+
+    s3 = boto3.client("s3", region_name=REGION)
+    name = f"kf-artifacts-dev-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket=name, Key="artifacts/run-1/model.pkl", Body=b"weights")
+    world = Harness()
+    world.plans["dev"] = [("replace", BUCKET_URN, "aws:s3/bucket:Bucket", name)]
+    driver = world.driver()
+    driver.object_count, driver.empty_bucket = object_version_count, empty_bucket
+    with pytest.raises(Exception, match=f"refused: replace of bucket {name}, which holds 1 object versions"):
+        driver.up("dev", allow_replace=True)
+    s3.delete_object(Bucket=name, Key="artifacts/run-1/model.pkl")
+    s3.delete_bucket(Bucket=name)  # gone (or never there): nothing to lose
+    driver.up("dev", allow_replace=True)
+    assert ("dev", "up") in world.ops()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import awacs.aws as iam
 import awacs.kms as kms
 import awacs.s3 as s3
@@ -60,11 +62,20 @@ def _via_s3(sid: str, actions: list[kms.Action], key_arn: str, region: str) -> i
     )
 
 
-def artifact_access_policy(bucket_arn: str, kms_key_arn: str | None, region: str, prefix: str = "", read_only: bool = False) -> str:
+def artifact_access_policy(
+    bucket_arn: str,
+    kms_key_arn: str | None,
+    region: str,
+    prefix: str = "",
+    read_only: bool = False,
+    previous_key_arns: Sequence[str] = (),
+) -> str:
     """Least privilege for a Kubeflow identity: this bucket, its objects and (SSE-KMS) its key via S3.
 
     `prefix` ('private/<ns>/'): listing only under it (an `s3:prefix` condition) and objects only
-    under it. `read_only` (the UI): list and read, and with SSE-KMS only Decrypt."""
+    under it. `read_only` (the UI): list and read, and with SSE-KMS only Decrypt.
+    `previous_key_arns`: keys older objects are encrypted with; Decrypt only (never GenerateDataKey),
+    so history stays readable while every new object uses the current key."""
     if prefix:
         statements = [
             iam.Statement(Sid="ArtifactBucketLocation", Effect=iam.Allow, Action=[s3.GetBucketLocation], Resource=[bucket_arn]),
@@ -83,6 +94,8 @@ def artifact_access_policy(bucket_arn: str, kms_key_arn: str | None, region: str
     statements.append(iam.Statement(Sid="ArtifactObjects", Effect=iam.Allow, Action=object_actions, Resource=[f"{bucket_arn}/{prefix}*"]))
     if kms_key_arn:
         statements.append(_via_s3("ArtifactKeyThroughS3", [kms.Decrypt] if read_only else KMS_USE_ACTIONS, kms_key_arn, region))
+    for index, key_arn in enumerate(previous_key_arns):
+        statements.append(_via_s3(f"PreviousKey{index}DecryptThroughS3", [kms.Decrypt], key_arn, region))
     return document(statements)
 
 
@@ -107,6 +120,7 @@ def replication_policy(
     destination_region: str,
     source_key_arn: str | None,
     destination_key_arn: str | None,
+    previous_key_arns: Sequence[str] = (),
 ) -> str:
     """Read versions from the source, write replicas to the destination; with SSE-KMS, decrypt with
     the source key and encrypt with the replica key, each only through S3 in its own region."""
@@ -119,8 +133,17 @@ def replication_policy(
             Sid="ReplicationDestination", Effect=iam.Allow, Action=REPLICATION_DESTINATION_ACTIONS, Resource=[f"{destination_arn}/*"]
         ),
     ]
-    if source_key_arn:
-        statements.append(_via_s3("ReplicationDecryptSource", [kms.Decrypt], source_key_arn, source_region))
+    source_keys = [k for k in (source_key_arn, *previous_key_arns) if k]
+    if source_keys:
+        statements.append(
+            iam.Statement(
+                Sid="ReplicationDecryptSource",
+                Effect=iam.Allow,
+                Action=[kms.Decrypt],
+                Resource=source_keys,
+                Condition=iam.Condition(iam.StringEquals("kms:ViaService", names.s3_service_principal_host(source_region))),
+            )
+        )
     if destination_key_arn:
         statements.append(_via_s3("ReplicationEncryptReplica", [kms.Encrypt, kms.GenerateDataKey], destination_key_arn, destination_region))
     return document(statements)
