@@ -100,7 +100,7 @@ def _verify(args: argparse.Namespace) -> int:
         print(scorecard(report.findings))
         for line in report.notes:
             print(line)
-        for line in report.kubernetes_problems:
+        for line in report.problems:
             print(f"FAIL {line}")
     return report.exit_code
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ from .environments import environment
 from .errors import OperationError, UsageError
 from .kube_verify import check_kubernetes
 from .stackfiles import expectations_for, settings_for
+
+SAMPLE_SIZE = 100  # objects whose encryption verify reads (HeadObject each)
 
 # Absent configurations answer with these codes: the setting is off, not an error.
 ABSENT = {
@@ -39,12 +42,13 @@ class VerifyReport:
     findings: list[Finding]
     api_calls: int
     notes: list[str] = field(default_factory=list)
-    # Kubernetes objects missing or unreadable: each one line; any of them fails verify.
-    kubernetes_problems: list[str] = field(default_factory=list)
+    # Beyond the controls: Kubernetes objects missing or unreadable, objects no role can decrypt.
+    # One line each; any of them fails verify.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return exit_code(self.findings) or (1 if self.kubernetes_problems else 0)
+        return exit_code(self.findings) or (1 if self.problems else 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,7 +58,7 @@ class VerifyReport:
             "apiCalls": self.api_calls,
             "controls": [f.as_dict() for f in self.findings],
             "notes": self.notes,
-            "kubernetesProblems": self.kubernetes_problems,
+            "problems": self.problems,
             "exitCode": self.exit_code,
         }
 
@@ -148,6 +152,17 @@ class LiveReader:
                 state.eventbridge = NOT_REPORTED
         return state
 
+    def sample_encryption(self, bucket: str, limit: int = SAMPLE_SIZE) -> Counter[tuple[str, str]]:
+        """(algorithm, key ARN) of the newest objects among the first listed page: objects written
+        before a key or algorithm change keep their old encryption, which the bucket default hides."""
+        page = self._get(self.s3.list_objects_v2, Bucket=bucket, MaxKeys=1000) or {}
+        newest = sorted(page.get("Contents", []), key=lambda o: o["LastModified"], reverse=True)[:limit]
+        found: Counter[tuple[str, str]] = Counter()
+        for obj in newest:
+            head = self._get(self.s3.head_object, Bucket=bucket, Key=obj["Key"]) or {}
+            found[(head.get("ServerSideEncryption") or "none", head.get("SSEKMSKeyId") or "")] += 1
+        return found
+
     def key(self, key_id: str) -> KeyState:
         metadata = self._get(self.kms.describe_key, KeyId=key_id)["KeyMetadata"]  # type: ignore[index]
         rotation = self._get(self.kms.get_key_rotation_status, KeyId=key_id) or {}
@@ -187,6 +202,10 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
         destination = (artifacts.replication or {}).get("destination") if isinstance(artifacts.replication, dict) else None
         if destination:
             snapshot.buckets.append(_replica(reader, str(destination).rsplit(":", 1)[-1], snapshot))
+        try:
+            sampled: Counter[tuple[str, str]] | str = reader.sample_encryption(name)
+        except OperationError as error:  # reading objects may be denied where reading settings is not
+            sampled = str(error).removeprefix("verify: ")
     except NoCredentialsError:
         raise UsageError("AWS credentials: none found; allowed: the standard chain (AWS_PROFILE, env vars, SSO, instance role)") from None
     except BotoCoreError as error:
@@ -194,8 +213,32 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
     findings = evaluate(snapshot, expectations, _live_controls())
     kube = check_kubernetes(settings, name, expectations)
     findings += kube.findings
-    notes = ["IAM identities: judged by `check` and the policy pack; not read live", *kube.notes]
-    return VerifyReport(env, name, findings, reader.calls, notes, kube.problems)
+    object_notes, object_problems = judge_sample(sampled, artifacts, settings.config.previous_kms_key_arns)
+    notes = ["IAM identities: judged by `check` and the policy pack; not read live", *object_notes, *kube.notes]
+    return VerifyReport(env, name, findings, reader.calls, notes, [*object_problems, *kube.problems])
+
+
+def judge_sample(
+    sampled: Counter[tuple[str, str]] | str, bucket: BucketState, previous_keys: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """Objects under another algorithm or key than the bucket default: under a previous key (still
+    readable: roles keep Decrypt on it) they are a note; under any other key, a problem."""
+    if isinstance(sampled, str):
+        return [f"objects: not sampled ({sampled})"], []
+    default = (str(bucket.sse_algorithm), str(bucket.kms_key_id or "") if bucket.sse_algorithm == "aws:kms" else "")
+    total = sum(sampled.values())
+    other = {k: n for k, n in sampled.items() if k != default}
+    notes = [f"objects: {total} newest sampled, {sum(other.values())} under another key or algorithm than the bucket default"]
+    problems = []
+    for (algorithm, key), count in sorted(other.items()):
+        where = f"{algorithm} {key}".strip()
+        if key and key in previous_keys:
+            notes.append(f"objects: {count} under previous key {key} (readable; re-encrypt before dropping it)")
+        elif algorithm == "AES256" or (algorithm == "aws:kms" and not key):
+            notes.append(f"objects: {count} under {where} (readable with S3 permissions alone)")
+        else:
+            problems.append(f"objects: {count} under {where}, which no Kubeflow role may decrypt (add it to previousKmsKeyArns)")
+    return notes, problems
 
 
 def _replica(source: LiveReader, name: str, snapshot: Snapshot) -> BucketState:

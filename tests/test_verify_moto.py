@@ -291,3 +291,45 @@ def test_replacing_a_bucket_that_holds_objects_is_refused_and_an_empty_one_proce
     s3.delete_bucket(Bucket=name)  # gone (or never there): nothing to lose
     driver.up("dev", allow_replace=True)
     assert ("dev", "up") in world.ops()
+
+
+def test_verify_counts_objects_under_another_key(deployed: dict[str, str]) -> None:
+    """Objects keep the encryption they were written with; verify samples the newest and names them."""
+    s3, kms = boto3.client("s3", region_name=REGION), boto3.client("kms", region_name=REGION)
+    current = kms.describe_key(KeyId=deployed["key"])["KeyMetadata"]["Arn"]
+    previous, foreign = created_key(REGION)["Arn"], created_key(REGION)["Arn"]
+    # moto applies Deny statements with Principal "*" but ignores their conditions, so with the
+    # deployed policy it refuses every upload: the history is written with the policy lifted.
+    policy = s3.get_bucket_policy(Bucket=deployed["bucket"])["Policy"]
+    s3.delete_bucket_policy(Bucket=deployed["bucket"])
+    for key, arn in (("v2/artifacts/old-1", previous), ("v2/artifacts/old-2", foreign)):
+        s3.put_object(Bucket=deployed["bucket"], Key=key, Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=arn)
+    s3.put_object(Bucket=deployed["bucket"], Key="artifacts/sse-s3", Body=b"x", ServerSideEncryption="AES256")
+    for index in range(3):
+        s3.put_object(
+            Bucket=deployed["bucket"], Key=f"v2/artifacts/new-{index}", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=current
+        )
+    # HeadObject is refused by the deployed policy on moto for the same reason: verify says so, and goes on.
+    s3.put_bucket_policy(Bucket=deployed["bucket"], Policy=policy)
+    report = run_verify("prod", deployed["bucket"], lambda _: None)
+    assert "objects: not sampled (HeadObject refused: 403 (Forbidden))" in report.notes and report.exit_code == 0
+    s3.delete_bucket_policy(Bucket=deployed["bucket"])
+    report = run_verify("prod", deployed["bucket"], lambda _: None)
+    assert "objects: 6 newest sampled, 3 under another key or algorithm than the bucket default" in report.notes
+    # prod's stack lists no previous key: both older keys are unreadable for its roles.
+    expected = sorted(
+        f"objects: 1 under aws:kms {arn}, which no Kubeflow role may decrypt (add it to previousKmsKeyArns)" for arn in (previous, foreign)
+    )
+    assert report.problems == expected
+    assert report.exit_code == 1
+    assert "objects: 1 under AES256 (readable with S3 permissions alone)" in report.notes
+
+    from collections import Counter
+
+    from automation.verify import judge_sample
+    from rules import BucketState
+
+    artifacts = BucketState(name="x", sse_algorithm="aws:kms", kms_key_id=current)
+    sample = Counter({("aws:kms", current): 3, ("aws:kms", previous): 1})
+    notes, problems = judge_sample(sample, artifacts, (previous,))
+    assert problems == [] and f"objects: 1 under previous key {previous} (readable; re-encrypt before dropping it)" in notes
