@@ -13,14 +13,12 @@ from typing import Any
 
 from components.settings import ConfigError
 
-from .environments import ENVIRONMENTS, UnknownEnvironmentError
+from .environments import UnknownEnvironmentError, environments
 from .errors import OperationError, UsageError
 from .report import emit_json, scorecard, summary_line, table
 
-ENV_NAMES = [e.name for e in ENVIRONMENTS]
 
-
-def _parser() -> argparse.ArgumentParser:
+def _parser(env_names: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m automation", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else there")
@@ -30,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, help_text: str, env: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
         if env:
-            p.add_argument("--env", required=True, help=f"environment: {', '.join(ENV_NAMES)}")
+            p.add_argument("--env", required=True, help=f"environment: {', '.join(env_names)}")
         return p
 
     command("check", "offline: run the program under mocks and judge it by the security rules")
@@ -59,10 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     p = command("outputs", "the stack outputs; secrets shown as [secret]")
     p.add_argument("--show-secrets", action="store_true", help="show secret outputs in plaintext")
     p = command("promote", "update an environment from the one before it, behind the gates", env=False)
-    p.add_argument("--to", required=True, choices=ENV_NAMES[1:])
+    p.add_argument("--to", required=True, choices=env_names[1:])
     gate_flags(p)
     p = command("pipeline", "dev -> staging -> prod in order, stopping at the first failure", env=False)
-    p.add_argument("--through", choices=ENV_NAMES, help="last environment (default: all)")
+    p.add_argument("--through", choices=env_names, help="last environment (default: all)")
     p.add_argument("--preview-only", action="store_true", help="preview every environment, in parallel")
     gate_flags(p)
     return parser
@@ -208,7 +206,12 @@ def _operation(args: argparse.Namespace, driver: Any) -> int:
 
 
 def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        env_names = [e.name for e in environments()]
+    except ConfigError as error:  # environments.yaml itself is wrong: nothing can run
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    args = _parser(env_names).parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
     active = driver
     try:

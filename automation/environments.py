@@ -1,12 +1,45 @@
-"""The environments, declared once: promotion order and protection.
+"""The environments, as data: `environments.yaml` at the project root, in promotion order.
 
-Adding an environment is a `Pulumi.<name>.yaml` file and one line here."""
+Each entry names a stack (with its `Pulumi.<name>.yaml`), whether it is protected, the controls
+it requires whatever its stack file says, and its secrets provider. Read once and validated as
+a whole: a bad file is one line naming the file, the entry and the key (exit 2)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Literal
 
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from components.settings import ConfigError
 from rules import Expectations
+
+ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS_FILE = "environments.yaml"
+# baseline names -> Expectations fields
+REQUIREMENTS = {
+    "kms": "require_kms",
+    "logging": "require_logging",
+    "notifications": "require_notifications",
+    "versioning": "require_versioning",
+    "identityPerimeter": "require_identity_perimeter",
+    "networkPerimeter": "require_network_perimeter",
+    "replication": "require_replication",
+}
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    protected: bool = False
+    baseline: tuple[
+        Literal["kms", "logging", "notifications", "versioning", "identityPerimeter", "networkPerimeter", "replication"], ...
+    ] = ()
+    secretsProvider: str = Field("passphrase", pattern=r"^(passphrase|awskms://.+|default)$")  # noqa: N815 (the file's key)
 
 
 @dataclass(frozen=True)
@@ -16,35 +49,70 @@ class Environment:
     # baseline below is required whatever the stack file says.
     protected: bool = False
     baseline: Expectations = Expectations(require_versioning=False)
-
-
-PRODUCTION_BASELINE = Expectations(
-    require_kms=True, require_logging=True, require_notifications=True, require_identity_perimeter=True, require_replication=True
-)
-
-ENVIRONMENTS: tuple[Environment, ...] = (
-    Environment("dev"),
-    Environment("staging"),
-    Environment("prod", protected=True, baseline=PRODUCTION_BASELINE),
-)
+    secrets_provider: str = "passphrase"
 
 
 class UnknownEnvironmentError(ValueError):
     pass
 
 
+def _error(path: Path, where: str, key: str, problem: str, allowed: str) -> ConfigError:
+    return ConfigError(f"{path.name}: {where} {key}: {problem}; allowed: {allowed}")
+
+
+@cache
+def load_environments(root: Path = ROOT) -> tuple[Environment, ...]:
+    path = root / ENVIRONMENTS_FILE
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(
+            f"{path.name}: unreadable ({str(error).splitlines()[0]}); allowed: a YAML file with a list `environments:`"
+        ) from None
+    entries = (document or {}).get("environments") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(
+            f"{path.name}: no list `environments:`; allowed: a list of entries with name, protected, baseline, secretsProvider"
+        )
+    found: list[Environment] = []
+    for index, raw in enumerate(entries):
+        where = f"entry {index + 1}" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
+        try:
+            entry = _Entry.model_validate(raw)
+        except ValidationError as error:
+            first = error.errors()[0]
+            key = ".".join(str(part) for part in first["loc"]) or "entry"
+            allowed = "name, protected, baseline, secretsProvider" if first["type"] == "extra_forbidden" else first["msg"]
+            raise _error(path, where, key, "invalid" if first["type"] != "extra_forbidden" else "unknown key", allowed) from None
+        if entry.name in {e.name for e in found}:
+            raise _error(path, where, "name", f"{entry.name!r} is listed twice", "each environment once")
+        if not (root / f"Pulumi.{entry.name}.yaml").exists():
+            raise _error(path, where, "name", f"no stack file Pulumi.{entry.name}.yaml", "an environment with its stack file")
+        if entry.protected and not entry.secretsProvider.startswith("awskms://"):
+            raise _error(path, where, "secretsProvider", f"{entry.secretsProvider!r} for a protected environment", "awskms://...")
+        baseline = replace(Expectations(require_versioning=False), **{REQUIREMENTS[name]: True for name in entry.baseline})
+        found.append(Environment(entry.name, entry.protected, baseline, entry.secretsProvider))
+    return tuple(found)
+
+
+def environments() -> tuple[Environment, ...]:
+    return load_environments(ROOT)
+
+
 def environment(name: str) -> Environment:
-    for env in ENVIRONMENTS:
+    for env in environments():
         if env.name == name:
             return env
-    raise UnknownEnvironmentError(f"--env: unknown environment {name!r}; allowed: {', '.join(e.name for e in ENVIRONMENTS)}")
+    raise UnknownEnvironmentError(f"--env: unknown environment {name!r}; allowed: {', '.join(e.name for e in environments())}")
 
 
 def previous(name: str) -> Environment | None:
-    index = ENVIRONMENTS.index(environment(name))
-    return ENVIRONMENTS[index - 1] if index else None
+    envs = environments()
+    index = envs.index(environment(name))
+    return envs[index - 1] if index else None
 
 
 def through(name: str) -> tuple[Environment, ...]:
-    index = ENVIRONMENTS.index(environment(name))
-    return ENVIRONMENTS[: index + 1]
+    envs = environments()
+    index = envs.index(environment(name))
+    return envs[: index + 1]

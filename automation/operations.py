@@ -19,7 +19,7 @@ from rules import POLICY_NAMES
 from rules.crossguard import NOT_JUDGED_POLICY
 
 from .engine import POLICY_PACK, StackLike, StackOpener
-from .environments import ENVIRONMENTS, Environment, environment, previous, through
+from .environments import Environment, environment, environments, previous, through
 from .errors import OperationError, UsageError
 from .events import BUCKET_TYPE, IDENTITY_ROLE_PREFIX, EventLog, PreviewReport, reduce_error, result_summary
 from .stackfiles import expectations_for, settings_for
@@ -235,7 +235,7 @@ class Driver:
         allow_replace: bool = False,
         allow_profile_changes: bool = False,
     ) -> list[dict[str, Any]]:
-        envs = through(through_env) if through_env else ENVIRONMENTS
+        envs = through(through_env) if through_env else environments()
         if preview_only:
             return self.preview_all(envs)
         self._require_yes(envs, yes, "update")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +30,22 @@ def config(**keys: Any) -> dict[str, Any]:
 
 def run(stack: str = "dev", secret_keys: frozenset[str] = frozenset(), **keys: Any) -> MockRun:
     return run_program(stack, config(**keys), secret_keys)
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """The program, rules and driver with their stack files and environments.yaml, outside the repository."""
+    from automation.offline import ROOT
+
+    target = tmp_path / "project"
+    shutil.copytree(
+        ROOT, target, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pulumi-state", "bench", "tests", "manifests")
+    )
+    return target
+
+
+def cli_in(copy: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m automation ARGS` run in a project copy."""
+    return subprocess.run([sys.executable, "-m", "automation", *args], cwd=copy, capture_output=True, text=True, timeout=120)
 
 
 def _free_port() -> int:

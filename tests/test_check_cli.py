@@ -12,6 +12,7 @@ import pytest
 
 from automation.check import run_check
 from automation.offline import ROOT
+from tests.conftest import project_copy
 
 ENVS = ["dev", "staging", "prod"]
 
@@ -66,16 +67,9 @@ def test_prod_weakened_to_sse_s3_is_a_violation(project: Path) -> None:
     assert {f.control for f in report.findings if f.verdict == "fail"} == {"KF-S3-09"}
 
 
-def _project_copy(tmp_path: Path) -> Path:
-    """The program, rules and driver with their stack files, outside the repository."""
-    target = tmp_path / "project"
-    shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pulumi-state", "bench", "tests"))
-    return target
-
-
 def test_broken_config_exits_2_with_one_line(tmp_path: Path) -> None:
     """The real CLI (`python -m automation check`) in a copy of the project with a misspelt key."""
-    copy = _project_copy(tmp_path)
+    copy = project_copy(tmp_path)
     path = copy / "Pulumi.dev.yaml"
     path.write_text(path.read_text() + "  kubeflow-artifact-store:encrytpion: sse-kms\n")
     result = subprocess.run(
@@ -87,7 +81,7 @@ def test_broken_config_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 def test_protected_environment_without_account_binding_is_refused(tmp_path: Path) -> None:
-    copy = _project_copy(tmp_path)
+    copy = project_copy(tmp_path)
     path = copy / "Pulumi.prod.yaml"
     path.write_text(path.read_text().replace('  aws:allowedAccountIds:\n    - "444455556666"\n', ""))
     result = subprocess.run(

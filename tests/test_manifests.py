@@ -14,8 +14,7 @@ import yaml
 
 from automation.errors import UsageError
 from automation.manifests import write_manifests
-from automation.offline import ROOT
-from tests.conftest import NS
+from tests.conftest import NS, project_copy
 
 BUCKET = "kf-artifacts-prod-20261130120000000000000001"
 OUTPUTS = {
@@ -83,8 +82,7 @@ def test_existing_non_empty_directory_needs_force_and_nothing_is_written(tmp_pat
 
 
 def _static_copy(tmp_path: Path, supplied: bool) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pulumi-state", "bench", "tests"))
+    copy = project_copy(tmp_path)
     stack = copy / "Pulumi.dev.yaml"
     text = stack.read_text().replace("encryption: sse-s3", "encryption: sse-s3\n  kubeflow-artifact-store:credentials: static")
     text = text.replace("  kubeflow-artifact-store:profileNamespaces:\n    - kubeflow-user-example-com\n", "")

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from automation.environments import ENVIRONMENTS
+from automation.environments import environments
 from automation.offline import ROOT
 from automation.stackfiles import settings_for
 from components.config_model import project_config_declarations, project_key_names
@@ -30,7 +30,7 @@ def test_pulumi_yaml_declares_every_key_as_the_model_does() -> None:
     assert not [k for k, v in PROJECT["config"].items() if "default" in v and "value" in v]
 
 
-@pytest.mark.parametrize("env", [e.name for e in ENVIRONMENTS])
+@pytest.mark.parametrize("env", [e.name for e in environments()])
 def test_each_environment_has_a_valid_stack_file(env: str) -> None:
     settings = settings_for(env)
     c = settings.config
