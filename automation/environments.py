@@ -31,14 +31,15 @@ REQUIREMENTS = {
 }
 
 
+Requirement = Literal[tuple(REQUIREMENTS)]  # the baseline names, from the one table above
+
+
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     protected: bool = False
-    baseline: tuple[
-        Literal["kms", "logging", "notifications", "versioning", "identityPerimeter", "networkPerimeter", "replication"], ...
-    ] = ()
+    baseline: tuple[Requirement, ...] = ()  # type: ignore[valid-type]
     secretsProvider: str = Field("passphrase", pattern=r"^(passphrase|awskms://.+|default)$")  # noqa: N815 (the file's key)
 
 
