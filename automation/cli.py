@@ -6,13 +6,13 @@ Automation API."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from components.settings import ConfigError
 
+from . import signals
 from .environments import UnknownEnvironmentError, environments
 from .errors import OperationError, UsageError
 from .report import emit_json, scorecard, summary_line, table
@@ -43,7 +43,11 @@ def _parser(env_names: list[str]) -> argparse.ArgumentParser:
         )
         p.add_argument("--yes", action="store_true", help="confirm an update of a protected environment")
 
-    gate_flags(command("up", "preview, gates, then update"))
+    p = command("up", "preview, gates, then update")
+    gate_flags(p)
+    p.add_argument("--refresh", action="store_true", help="read the live state first: revert manual edits, recreate deleted resources")
+    p = command("repair", "after an interrupted update: clear pending operations safely, and say what they were")
+    p.add_argument("--yes", action="store_true", help="confirm for a protected environment")
     p = command("refresh", "drift detection (state is not changed)")
     p.add_argument("--expect-no-changes", action="store_true", help="exit 1 on drift (the default; kept for CI scripts)")
     p = command("destroy", "destroy an unprotected environment")
@@ -169,7 +173,13 @@ def _operation(args: argparse.Namespace, driver: Any) -> int:
                 for name in result[op]:
                     say(f"  will {op}: {name}")
     elif args.command == "up":
-        result = driver.up(args.env, allow_replace=args.allow_replace, yes=args.yes, allow_profile_changes=args.allow_profile_changes)
+        result = driver.up(
+            args.env, allow_replace=args.allow_replace, yes=args.yes, allow_profile_changes=args.allow_profile_changes, refresh=args.refresh
+        )
+    elif args.command == "repair":
+        result = driver.repair(args.env, yes=args.yes)
+        if not args.json:
+            say(f"repair {args.env}: {result['summary']}")
     elif args.command == "refresh":
         drift = driver.refresh(args.env)
         result = {"env": args.env, "drift": drift}
@@ -212,7 +222,7 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     args = _parser(env_names).parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
+    signals.install()  # SIGTERM/Ctrl-C reach a running `pulumi`, and are waited for
     active = driver
     try:
         if args.command == "check":
@@ -227,13 +237,21 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OperationError as error:
+        if signals.interrupted:  # the CLI was cancelled by our forwarded signal: say so, not its error
+            _interrupted(args, active)
+            return 1
         print(f"failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        where = getattr(active, "current_env", None) or getattr(args, "env", None) or "no environment"
-        print(
-            f"interrupted during {args.command} of {where}; if an update was running, "
-            f"check `pulumi stack --stack <env>` and run `pulumi cancel` if it stays locked",
-            file=sys.stderr,
-        )
+        _interrupted(args, active)
         return 1
+
+
+def _interrupted(args: argparse.Namespace, active: Any) -> None:
+    where = getattr(active, "current_env", None) or getattr(args, "env", None) or "no environment"
+    waited = " (pulumi was asked to cancel and has exited)" if signals.interrupted else ""
+    print(
+        f"interrupted during {args.command} of {where}{waited}; if an update was running, "
+        f"check `pulumi stack --stack <env>` and run `python -m automation repair --env <env>` if it left pending operations",
+        file=sys.stderr,
+    )

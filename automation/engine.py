@@ -16,6 +16,8 @@ from .offline import ROOT
 
 POLICY_PACK = ROOT / "policy"
 STATE_DIR = ROOT / ".pulumi-state"
+# Pulumi.yaml's typed config (arrays with items) and `refresh --preview-only` with event logs.
+MINIMUM_CLI_VERSION = "3.200.0"
 INSTALL_HINT = "Pulumi CLI not found; install it (https://www.pulumi.com/docs/install/) and put `pulumi` on PATH"
 
 
@@ -27,6 +29,8 @@ class StackLike(Protocol):
     def preview(self, **kwargs: Any) -> Any: ...
     def up(self, **kwargs: Any) -> Any: ...
     def preview_refresh(self, **kwargs: Any) -> Any: ...
+    def refresh(self, **kwargs: Any) -> Any: ...
+    def export_stack(self) -> Any: ...
     def destroy(self, **kwargs: Any) -> Any: ...
     def history(self, **kwargs: Any) -> list[Any]: ...
     def outputs(self) -> dict[str, Any]: ...
@@ -46,21 +50,33 @@ def logged_in() -> bool:
 
 
 def backend_env(notify: Callable[[str], None]) -> dict[str, str]:
-    """Default to a local file backend in .pulumi-state/ when no backend is configured, and say so."""
+    """Default to a local file backend in .pulumi-state/ when no backend is configured, and say so.
+    Never on CI: a throw-away runner's local state would create new buckets, keys and roles on
+    every run while the old ones live on, unmanaged."""
     if os.environ.get("PULUMI_BACKEND_URL") or logged_in():
         return {}
+    if os.environ.get("CI"):
+        raise UsageError(
+            "PULUMI_BACKEND_URL: not set on CI (CI is set), and a local backend on a throw-away runner forgets every "
+            "resource it creates; allowed: s3://<state bucket>/<prefix>, or `pulumi login` before the driver runs"
+        )
     STATE_DIR.mkdir(exist_ok=True)
     notify(f"no PULUMI_BACKEND_URL and no `pulumi login`: using the local file backend {STATE_DIR}")
     return {"PULUMI_BACKEND_URL": STATE_DIR.as_uri()}
 
 
 def pulumi_command() -> Any:
-    from pulumi import automation as auto
+    from pulumi.automation.errors import InvalidVersionError
+    from semver import VersionInfo
+
+    from .signals import ForwardingPulumiCommand
 
     if shutil.which("pulumi") is None and not (Path.home() / ".pulumi" / "bin" / "pulumi").exists():
         raise PulumiNotInstalledError(INSTALL_HINT)
     try:
-        return auto.PulumiCommand()
+        return ForwardingPulumiCommand(version=VersionInfo.parse(MINIMUM_CLI_VERSION))
+    except InvalidVersionError as error:
+        raise UsageError(f"Pulumi CLI: {str(error).splitlines()[0]}; allowed: {MINIMUM_CLI_VERSION} or newer") from None
     except Exception as error:  # the SDK raises a bare Exception when no CLI is found
         raise PulumiNotInstalledError(f"{INSTALL_HINT} ({error})") from None
 
@@ -73,7 +89,15 @@ def real_stack_opener(notify: Callable[[str], None]) -> StackOpener:
     env_vars = backend_env(notify)
 
     def open_stack(env: str, create: bool) -> StackLike:
-        options = auto.LocalWorkspaceOptions(work_dir=str(ROOT), pulumi_command=command, env_vars=env_vars)
+        from .environments import environment
+
+        options = auto.LocalWorkspaceOptions(
+            work_dir=str(ROOT),
+            pulumi_command=command,
+            env_vars=env_vars,
+            # Used when the stack is created: each environment's own (KMS for protected ones).
+            secrets_provider=environment(env).secrets_provider,
+        )
         if create:
             return auto.create_or_select_stack(stack_name=env, work_dir=str(ROOT), opts=options)
         return auto.select_stack(stack_name=env, work_dir=str(ROOT), opts=options)

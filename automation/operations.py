@@ -5,6 +5,7 @@ speaks the engine's event shapes (automation/events.py names the source)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import threading
@@ -18,6 +19,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from rules import POLICY_NAMES
 from rules.crossguard import NOT_JUDGED_POLICY
 
+from . import signals
 from .engine import POLICY_PACK, StackLike, StackOpener
 from .environments import Environment, environment, environments, previous, through
 from .errors import OperationError, UsageError
@@ -25,6 +27,19 @@ from .events import BUCKET_TYPE, IDENTITY_ROLE_PREFIX, EventLog, PreviewReport, 
 from .stackfiles import expectations_for, settings_for
 
 LOCK_ATTEMPTS = 5
+
+
+def _pending(deployment: Any) -> list[dict[str, str]]:
+    """The state's pending operations (apitype.OperationV2: resource, type), simplified."""
+    operations = ((getattr(deployment, "deployment", None) or {}).get("pending_operations")) or []
+    return [
+        {
+            "type": str(op.get("type")),
+            "urn": str((op.get("resource") or {}).get("urn")),
+            "resourceType": str((op.get("resource") or {}).get("type")),
+        }
+        for op in operations
+    ]
 
 
 class Driver:
@@ -65,7 +80,7 @@ class Driver:
             return ", ".join(dict.fromkeys(self._running + self._interrupted)) or None
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _stack(self, env: str, create: bool = True) -> StackLike:
+    def _stack(self, env: str, create: bool = False) -> StackLike:
         """Each stack is selected (or created) once, one at a time: `stack select` writes the
         workspace's current-stack file, so it must never run concurrently (pulumi/pulumi#8186).
         Every later operation passes `--stack NAME` and selects nothing."""
@@ -75,8 +90,9 @@ class Driver:
             return self._stacks[env]
 
     def _call(self, env: str, operation: str, **kwargs: Any) -> Any:
-        """One CLI operation on stack `env`: lock conflicts retried with backoff, failures reduced."""
-        stack = self._stack(env)
+        """One CLI operation on stack `env` (opened before, or selected now: never created here):
+        lock conflicts retried with backoff, failures reduced."""
+        stack = self._existing(env)
         retrying = Retrying(
             retry=retry_if_exception_type(ConcurrentUpdateError), stop=stop_after_attempt(LOCK_ATTEMPTS), wait=self.lock_wait, reraise=True
         )
@@ -90,6 +106,8 @@ class Driver:
                 f"wait for it to finish, or if none is running: pulumi cancel --stack {env}"
             ) from None
         except CommandError as error:
+            if signals.interrupted:  # cancelled by a forwarded SIGTERM/Ctrl-C: the CLI names it
+                self._interrupted.append(env)
             raise OperationError(f"{operation} {env} failed:\n{reduce_error(error, self.verbose)}") from None
         except KeyboardInterrupt:
             self._interrupted.append(env)  # the CLI's message names it after the stack unwound
@@ -97,6 +115,12 @@ class Driver:
         finally:
             with self._running_lock:
                 self._running.remove(env)
+
+    def _existing(self, env: str) -> StackLike:
+        try:
+            return self._stack(env, create=False)
+        except StackNotFoundError:
+            raise OperationError(f"{env}: no stack {env!r} yet; `up --env {env}` creates it (previews never create stacks)") from None
 
     def _policy_args(self, env: str) -> dict[str, Any]:
         """The policy pack, with this environment's expectations as its config."""
@@ -111,12 +135,12 @@ class Driver:
             raise UsageError(f"--yes: required to {what} protected environment(s) {', '.join(protected)}; nothing was run")
 
     # -- operations ---------------------------------------------------------------------------
-    def preview(self, env: str) -> PreviewReport:
+    def preview(self, env: str, refresh: bool = False) -> PreviewReport:
         environment(env)
         settings_for(env)  # invalid config: exit 2 before the CLI runs
         log = EventLog()
         try:
-            result = self._call(env, "preview", on_event=log, **self._policy_args(env))
+            result = self._call(env, "preview", on_event=log, refresh=refresh or None, **self._policy_args(env))
         except OperationError as error:
             if log.violations:
                 raise OperationError(f"preview {env}: policy violations:\n  " + "\n  ".join(log.violations)) from None
@@ -149,17 +173,45 @@ class Driver:
                 "still run (a profile namespace removed or profileServiceAccount changed); rerun with --allow-profile-changes if intended"
             )
 
-    def up(self, env: str, allow_replace: bool = False, yes: bool = False, allow_profile_changes: bool = False) -> dict[str, Any]:
+    def up(
+        self, env: str, allow_replace: bool = False, yes: bool = False, allow_profile_changes: bool = False, refresh: bool = False
+    ) -> dict[str, Any]:
         self._require_yes([environment(env)], yes, "update")
         self.preflight(env)
-        return self._update(env, allow_replace, allow_profile_changes)
+        return self._update(env, allow_replace, allow_profile_changes, refresh)
 
-    def _update(self, env: str, allow_replace: bool, allow_profile_changes: bool = False) -> dict[str, Any]:
-        """Preview, gates, update, verify; the caller has run the preflight."""
-        report = self.preview(env)
+    def repair(self, env: str, yes: bool = False) -> dict[str, Any]:
+        """After an interrupted update: list the pending operations the state holds, clear them with
+        a refresh (`--clear-pending-creates`: a create that may have happened is dropped from the
+        state, and named so it can be checked by hand), and show that none remain."""
+        self._require_yes([environment(env)], yes, "repair")
+        pending = _pending(self._call(env, "export_stack"))
+        if not pending:
+            return {"env": env, "pending": [], "cleared": [], "summary": "nothing to repair: no pending operations"}
+        for operation in pending:
+            self.say(f"  pending {operation['type']:<8} {operation['resourceType']}  {operation['urn'].rsplit('::', 1)[-1]}")
+        self._call(env, "refresh", clear_pending_creates=True, on_event=EventLog())
+        remaining = _pending(self._call(env, "export_stack"))
+        if remaining:
+            raise OperationError(f"repair {env}: {len(remaining)} pending operations remain after the refresh; see `pulumi stack export`")
+        creates = [p for p in pending if p["type"] == "creating"]
+        note = (
+            "; check by hand whether these were created and, if so, import or delete them: "
+            + ", ".join(f"{p['resourceType']} {p['urn'].rsplit('::', 1)[-1]}" for p in creates)
+            if creates
+            else ""
+        )
+        return {"env": env, "pending": pending, "cleared": pending, "summary": f"cleared {len(pending)} pending operations{note}"}
+
+    def _update(self, env: str, allow_replace: bool, allow_profile_changes: bool = False, refresh: bool = False) -> dict[str, Any]:
+        """Preview, gates, update, verify; the caller has run the preflight. Only an update creates
+        a stack (with its environment's secrets provider). `refresh`: read the live state first, so
+        the update reverts manual edits and recreates what was deleted outside Pulumi."""
+        self._stack(env, create=True)
+        report = self.preview(env, refresh=refresh)
         self.gate(report, allow_replace, allow_profile_changes)
         log = EventLog(progress=self.say if self.stream else None)
-        result = self._call(env, "up", on_event=log, show_secrets=False, **self._policy_args(env))
+        result = self._call(env, "up", on_event=log, show_secrets=False, refresh=refresh or None, **self._policy_args(env))
         outcome: dict[str, Any] = {"env": env, "preview": report.as_dict(), "summary": result_summary(result)}
         if self.verify is not None:
             outcome["verifyExitCode"] = code = self.verify(env)
@@ -255,8 +307,9 @@ class Driver:
         """Previews in parallel (bounded); stacks are opened first, one after another."""
         for env in envs:
             settings_for(env.name)
-        for env in envs:
-            self._stack(env.name)
+        for env in envs:  # opened one after another; a missing stack is reported by its preview
+            with contextlib.suppress(StackNotFoundError):
+                self._stack(env.name, create=False)
 
         def one(env: Environment) -> dict[str, Any]:
             try:

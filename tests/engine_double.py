@@ -49,6 +49,8 @@ class World:
     policy: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     failures: dict[tuple[str, str], Any] = field(default_factory=dict)
     outputs: dict[str, dict[str, OutputValue]] = field(default_factory=dict)
+    # env -> the state's pending_operations (apitype.OperationV2 as `pulumi stack export` writes them)
+    pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     opens: list[tuple[str, bool, float, float]] = field(default_factory=list)
     delay: float = 0.0
@@ -146,6 +148,20 @@ class FakeStack:
         steps = [("refresh", *drift.get(urn, ("same", ())), urn, type_) for urn, type_ in self.world.state.get(self.name, [])]
         steps = [(pre, result, urn, type_, diffs) for pre, result, diffs, urn, type_ in steps]
         return Result(change_summary=self._emit("preview_refresh", kwargs, steps, planning=True))
+
+    def export_stack(self) -> Any:
+        self._start("export_stack", {})
+        deployment = {"resources": [], "pending_operations": list(self.world.pending.get(self.name, []))}
+        return type("Deployment", (), {"version": 3, "deployment": deployment})()
+
+    def refresh(self, **kwargs: Any) -> Result:
+        """`pulumi refresh --clear-pending-creates` drops pending creates; a refresh settles the others."""
+        self._start("refresh", kwargs)
+        if kwargs.get("clear_pending_creates"):
+            self.world.pending[self.name] = []
+        else:
+            self.world.pending[self.name] = [op for op in self.world.pending.get(self.name, []) if op["type"] == "creating"]
+        return Result(summary=type("UpdateSummary", (), {"resource_changes": {"same": 1}})())
 
     def destroy(self, **kwargs: Any) -> Result:
         self._start("destroy", kwargs)

@@ -48,6 +48,7 @@ class Harness(World):
         self.rule_failures: dict[str, list[str]] = {}
         self.account = ACCOUNTS  # the credentials each environment's run resolves to
         self.objects: dict[str, int] = {}  # bucket -> object versions (the live S3 side)
+        self.stacks = {"dev", "staging", "prod"}  # created earlier; a test removes one to start from nothing
         self.emptied: list[str] = []
 
     def driver(self, verify: Any = None, lines: list[str] | None = None) -> Driver:
@@ -246,6 +247,7 @@ def test_promote_refuses_a_drifted_source(world: Harness) -> None:
 
 
 def test_promote_refuses_a_source_that_was_never_deployed(world: Harness) -> None:
+    world.stacks.discard("dev")
     with pytest.raises(cli.OperationError, match="promote staging: dev was never deployed \\(no stack 'dev'\\)"):
         world.driver().promote("staging")
     assert world.opens and all(not create for _, create, _, _ in world.opens) and "dev" not in world.stacks
@@ -346,6 +348,7 @@ def test_local_backend_default(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Non
     from automation import engine
 
     monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path))
     notes: list[str] = []
     env = engine.backend_env(notes.append)
@@ -379,3 +382,52 @@ def test_removing_a_profiles_identity_needs_its_own_flag(world: Harness) -> None
     assert ("dev", "up") not in world.ops()
     world.driver().up("dev", allow_profile_changes=True)
     assert ("dev", "up") in world.ops()
+
+
+def test_previews_never_create_stacks_and_an_update_creates_one(world: Harness) -> None:
+    world.stacks.discard("staging")
+    with pytest.raises(cli.OperationError, match="no stack 'staging' yet; `up --env staging` creates it"):
+        world.driver().preview("staging")
+    results = world.driver().pipeline(preview_only=True)
+    assert [r["status"] for r in results] == ["ok", "failed", "ok"] and "staging" not in world.stacks
+    assert all(not create for env, create, *_ in world.opens)
+    world.driver().up("staging")
+    assert "staging" in world.stacks and ("staging", True) in [(env, create) for env, create, *_ in world.opens]
+
+
+def test_up_refresh_reads_live_state_before_preview_and_update(world: Harness) -> None:
+    world.driver().up("dev", refresh=True)
+    kwargs = {op: k for env, op, k in world.calls}
+    assert kwargs["preview"]["refresh"] is True and kwargs["up"]["refresh"] is True
+    world.calls.clear()
+    world.driver().up("dev")
+    assert all(k.get("refresh") is None for _, op, k in world.calls if op in ("preview", "up"))
+
+
+def test_repair_clears_pending_operations_and_names_possible_creates(world: Harness) -> None:
+    world.pending["dev"] = [
+        {"type": "creating", "resource": {"urn": BUCKET_URN, "type": BUCKET}},
+        {"type": "updating", "resource": {"urn": ROLE_URN, "type": "aws:iam/role:Role"}},
+    ]
+    lines: list[str] = []
+    result = world.driver(lines=lines).repair("dev")
+    assert world.pending["dev"] == []
+    assert ("dev", "refresh") in world.ops() and [k for e, op, k in world.calls if op == "refresh"][0]["clear_pending_creates"] is True
+    assert result["summary"].startswith("cleared 2 pending operations; check by hand whether these were created")
+    assert "aws:s3/bucket:Bucket kubeflow-artifacts" in result["summary"]
+    assert any("pending creating" in line for line in lines)
+    assert world.driver().repair("dev")["summary"] == "nothing to repair: no pending operations"
+    with pytest.raises(cli.UsageError, match="--yes: required to repair protected environment"):
+        world.driver().repair("prod")
+
+
+def test_on_ci_the_local_backend_fallback_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from automation import engine
+
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(cli.UsageError, match="PULUMI_BACKEND_URL: not set on CI"):
+        engine.backend_env(lambda _: None)
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "s3://state/kubeflow")
+    assert engine.backend_env(lambda _: None) == {}

@@ -1,0 +1,78 @@
+"""SIGTERM while `pulumi` runs: forwarded to the CLI as its graceful cancel, and waited for.
+
+The CLI here is a stand-in script named `pulumi` on PATH: it answers `pulumi version` as the real
+one does, and for any other command traps SIGINT (the CLI's own cancel signal), records it, takes
+a moment to "release the lock" and exits 255, as an interrupted update does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from automation.offline import ROOT
+
+FAKE_PULUMI = textwrap.dedent(
+    """\
+    #!{python}
+    import signal, sys, time, pathlib
+    log = pathlib.Path({log!r})
+    if sys.argv[1:] == ["version"]:
+        print("v3.210.0"); sys.exit(0)
+    def cancel(signum, frame):
+        log.write_text(log.read_text() + f"got {{signal.Signals(signum).name}}\\n")
+        time.sleep(0.5)  # cancelling: the engine finishes its step and releases the lock
+        log.write_text(log.read_text() + "exited\\n")
+        sys.exit(255)
+    signal.signal(signal.SIGINT, cancel)
+    log.write_text("started " + " ".join(sys.argv[1:]) + "\\n")
+    time.sleep(30)
+    """
+)
+
+DRIVER = textwrap.dedent(
+    """\
+    import sys, time
+    sys.path.insert(0, {root!r})
+    from automation import signals
+    from automation.errors import OperationError
+    from pulumi.automation import CommandError
+    from semver import VersionInfo
+    signals.install()
+    command = signals.ForwardingPulumiCommand(version=VersionInfo.parse("3.200.0"))
+    try:
+        command.run(["up", "--stack", "dev"], {cwd!r}, {{}})
+    except CommandError:
+        print(f"child exited; signals={{signals.interrupted}}; at={{time.monotonic()}}", flush=True)
+        sys.exit(1)
+    """
+)
+
+
+def test_sigterm_is_forwarded_to_pulumi_and_waited_for(tmp_path: Path) -> None:
+    log = tmp_path / "pulumi.log"
+    log.write_text("")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pulumi"
+    fake.write_text(FAKE_PULUMI.format(python=sys.executable, log=str(log)))
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER.format(root=str(ROOT), cwd=str(tmp_path))], env=env, stdout=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 20
+    while "started" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "started --non-interactive up --stack dev" in log.read_text()
+    sent = time.monotonic()
+    driver.send_signal(signal.SIGTERM)
+    out, _ = driver.communicate(timeout=20)
+    assert log.read_text().splitlines()[1:] == ["got SIGINT", "exited"]  # the CLI cancelled, then exited
+    assert driver.returncode == 1 and "child exited; signals=[15]" in out
+    finished = float(out.rsplit("at=", 1)[1])
+    assert finished - sent >= 0.5  # the driver waited for the CLI to finish cancelling
