@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .controls import CONTROLS, SCOPES, Control
-from .state import NOT_REPORTED, UNKNOWN, Expectations, Snapshot
+from .state import NOT_READABLE, NOT_REPORTED, UNKNOWN, Expectations, Snapshot
 
 PASS = "pass"
 FAIL = "fail"
 WAIVED = "waived"  # failed, but the stack's settings do not require it
 NOT_REPORTED_VERDICT = "not reported by endpoint"
 NOT_JUDGED = "not judged"  # a value the rule reads is unknown until the update computes it
+NOT_READABLE_VERDICT = "not readable"  # the credentials may not read it: AccessDenied
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
     unknown = [f for f in control.fields if getattr(subject, f, None) is UNKNOWN]
     if unknown:
         return finding(NOT_JUDGED, f"{', '.join(unknown)} unknown until the update computes it")
+    denied = [f for f in control.fields if getattr(subject, f, None) is NOT_READABLE]
+    if denied:
+        return finding(NOT_READABLE_VERDICT, f"{', '.join(denied)} not readable: AccessDenied")
     missing = [f for f in control.fields if _not_reported(getattr(subject, f, None))]
     if missing:
         return finding(NOT_REPORTED_VERDICT, f"{', '.join(missing)} not reported by endpoint")

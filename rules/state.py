@@ -26,6 +26,15 @@ NOT_REPORTED: Final = _NotReported()
 # Not known yet: a value Pulumi computes during the update (a preview's unknowns).
 UNKNOWN: Final = _Unknown()
 
+
+class _NotReadable(_NotReported):
+    def __repr__(self) -> str:
+        return "NOT_READABLE"
+
+
+# The credentials may not read it (AccessDenied): never a pass, and verify goes on.
+NOT_READABLE: Final = _NotReadable()
+
 ARTIFACTS = "artifacts"
 ACCESS_LOGS = "access-logs"
 REPLICA = "replica"
