@@ -50,7 +50,7 @@ def caller_account(env: str) -> str:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     try:
-        return str(boto3.client("sts").get_caller_identity()["Account"])
+        return str(boto3.session.Session().client("sts").get_caller_identity()["Account"])
     except NoCredentialsError:
         raise UsageError("AWS credentials: none found; allowed: the standard chain (AWS_PROFILE, env vars, SSO, OIDC role)") from None
     except (BotoCoreError, ClientError) as error:

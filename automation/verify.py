@@ -157,7 +157,7 @@ COUNT_CAP = 1000  # one ListObjectVersions page: enough to say "holds objects" w
 def object_version_count(bucket: str) -> int:
     """Object versions and delete markers, up to COUNT_CAP; 0 for a bucket that does not exist."""
     try:
-        page = boto3.client("s3").list_object_versions(Bucket=bucket, MaxKeys=COUNT_CAP)
+        page = boto3.session.Session().client("s3").list_object_versions(Bucket=bucket, MaxKeys=COUNT_CAP)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
             return 0
@@ -166,4 +166,4 @@ def object_version_count(bucket: str) -> int:
 
 
 def empty_bucket(bucket: str) -> None:
-    boto3.resource("s3").Bucket(bucket).object_versions.delete()
+    boto3.session.Session().resource("s3").Bucket(bucket).object_versions.delete()

@@ -43,7 +43,8 @@ def test_a_role_that_may_not_read_the_bucket_policy_gets_findings_not_an_abort(
     enforcing: str, admin_key: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _as(monkeypatch, enforcing, admin_key)
-    s3, iam = boto3.client("s3", region_name=REGION), boto3.client("iam", region_name=REGION)
+    session = boto3.session.Session()  # a new session: the default one caches the first credentials it found
+    s3, iam = session.client("s3", region_name=REGION), session.client("iam", region_name=REGION)
     bucket = f"kf-artifacts-dev-{uuid.uuid4().hex[:8]}"
     harden(
         s3,
