@@ -4,12 +4,21 @@ PY := $(VENV)/bin/python
 # Re-installs whenever a requirements file changes (the stamp is older than it).
 STAMP := $(VENV)/.installed
 
-.PHONY: setup check test lint bench
-$(STAMP): requirements.txt requirements-dev.txt
+.PHONY: setup check test lint bench lock
+# Installs the ranges of requirements*.txt at the exact versions of requirements.lock.
+$(STAMP): requirements.txt requirements-dev.txt requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c requirements.lock
 	touch $(STAMP)
+
+# Re-resolve the ranges in a throw-away environment and record the exact versions.
+lock:
+	rm -rf .lock-venv && python3 -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q -r requirements-dev.txt
+	{ echo "# Exact versions the set-up installs (pip constraints): \`make lock\` refreshes it from requirements*.txt."; \
+	  .lock-venv/bin/python -m pip freeze; } > requirements.lock
+	rm -rf .lock-venv
 
 setup: $(STAMP)
 

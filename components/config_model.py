@@ -338,6 +338,16 @@ class StoreConfig(BaseModel):
             seen.add(namespace)
         return namespaces
 
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tag_values_as_text(cls, tags: object) -> object:
+        """The CLI accepts `cost-center: 1234` or `gpu: true` in a stack file; AWS tags are text."""
+        if not isinstance(tags, dict):
+            return tags
+        return {
+            k: ("true" if v else "false") if isinstance(v, bool) else str(v) if isinstance(v, int | float) else v for k, v in tags.items()
+        }
+
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:

@@ -77,3 +77,19 @@ def test_example_workflow_binds_each_deploy_to_its_environment() -> None:
         context = yaml.safe_load((ROOT / f"Pulumi.{env}.yaml").read_text())["config"]["kubernetes:context"]
         assert any("update-kubeconfig" in r and f"--alias {context}" in r for r in runs)
         assert job["concurrency"] == {"group": f"kubeflow-artifact-store-{env}", "cancel-in-progress": False}
+
+
+def test_every_requirement_is_bounded_and_locked() -> None:
+    """Ranges with an upper bound in requirements*.txt, and an exact version of each in the lock."""
+    import re
+
+    locked = dict(line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
+    locked = {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in locked.items()}
+    for file in ("requirements.txt", "requirements-dev.txt"):
+        for line in (ROOT / file).read_text().splitlines():
+            if not line or line.startswith(("#", "-r")):
+                continue
+            name = re.sub(r"[-_.]+", "-", re.split(r"[\[<>=]", line)[0]).lower()
+            assert "<" in line, f"{file}: {line} has no upper bound"
+            assert name in locked, f"{name} is not in requirements.lock"
+    assert "-c requirements.lock" in (ROOT / "Makefile").read_text()

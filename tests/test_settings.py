@@ -121,3 +121,10 @@ def test_settings_are_immutable() -> None:
         settings.config.encryption = "sse-kms"  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError):
         settings.region = "eu-west-1"  # type: ignore[misc]
+
+
+def test_numeric_and_boolean_tag_values_become_text_as_the_cli_writes_them() -> None:
+    settings = load_settings("dev", config(tags={"cost-center": 1234, "gpu": True, "ratio": 0.5, "team": "ml"}))
+    assert settings.config.tags == {"cost-center": "1234", "gpu": "true", "ratio": "0.5", "team": "ml"}
+    with pytest.raises(ConfigError, match="tags"):
+        load_settings("dev", config(tags={"nested": {"a": 1}}))
