@@ -58,6 +58,8 @@ def _parser(env_names: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace the YAML files of an existing, non-empty directory")
     p.add_argument("--include-secrets", action="store_true", help="static credentials: also write the Secrets holding them")
     p.add_argument("--outputs", help="`pulumi stack output --json` saved to a file, instead of reading the stack")
+    p = command("permissions", "the least-privilege IAM policy and cluster RBAC a role needs for this stack")
+    p.add_argument("--for", dest="role", choices=("deploy", "plan", "verify"), default="deploy", help="which role (default: deploy)")
     p = command("outputs", "the stack outputs; secrets shown as [secret]")
     p.add_argument("--show-secrets", action="store_true", help="show secret outputs in plaintext")
     p = command("promote", "update an environment from the one before it, behind the gates", env=False)
@@ -127,6 +129,18 @@ def _manifests(args: argparse.Namespace) -> int:
     return 0
 
 
+def _permissions(args: argparse.Namespace) -> int:
+    from .permissions import as_text, render
+    from .stackfiles import settings_for
+
+    rendered = render(args.env, args.role, settings_for(args.env))
+    if args.json:
+        emit_json({"command": "permissions", **rendered})
+    else:
+        print(as_text(rendered))
+    return 0
+
+
 def _secret_config(env: str) -> dict[str, str]:
     """The stack's secret config values, decrypted by the CLI (only for --include-secrets)."""
     from .engine import real_stack_opener
@@ -146,7 +160,7 @@ def _driver(args: argparse.Namespace) -> Any:
         from .verify import verify_exit_code
 
         verify = verify_exit_code
-    from .verify import empty_bucket, object_version_count
+    from .objects import empty_bucket, object_version_count
 
     preflight = Preflight(rules=offline_rule_failures, warn=lambda line: print(line, file=sys.stderr))
     return Driver(
@@ -231,6 +245,8 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
             return _verify(args)
         if args.command == "manifests":
             return _manifests(args)
+        if args.command == "permissions":
+            return _permissions(args)
         active = active or _driver(args)
         return _operation(args, active)
     except (ConfigError, UnknownEnvironmentError, UsageError) as error:

@@ -149,21 +149,3 @@ def _live_controls() -> tuple[Any, ...]:
 def verify_exit_code(env: str) -> int:
     """For promote/pipeline: verify after an update, as an exit code."""
     return run_verify(env, None, lambda _: None).exit_code
-
-
-COUNT_CAP = 1000  # one ListObjectVersions page: enough to say "holds objects" without reading millions
-
-
-def object_version_count(bucket: str) -> int:
-    """Object versions and delete markers, up to COUNT_CAP; 0 for a bucket that does not exist."""
-    try:
-        page = boto3.session.Session().client("s3").list_object_versions(Bucket=bucket, MaxKeys=COUNT_CAP)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
-            return 0
-        raise OperationError(f"{bucket}: cannot count its objects ({error.response['Error'].get('Code')})") from None
-    return min(COUNT_CAP, len(page.get("Versions", [])) + len(page.get("DeleteMarkers", [])))
-
-
-def empty_bucket(bucket: str) -> None:
-    boto3.session.Session().resource("s3").Bucket(bucket).object_versions.delete()

@@ -249,7 +249,7 @@ def test_destroy_force_empty_empties_both_buckets_on_the_endpoint(aws_env: str) 
     """The driver's destroy with the real boto3 helpers, against moto: artifacts and access logs."""
     from pulumi.automation import OutputValue
 
-    from automation.verify import empty_bucket, object_version_count
+    from automation.objects import empty_bucket, object_version_count
     from tests.test_driver import Harness
 
     s3 = boto3.client("s3", region_name=REGION)
@@ -274,7 +274,7 @@ def test_destroy_force_empty_empties_both_buckets_on_the_endpoint(aws_env: str) 
 
 def test_replacing_a_bucket_that_holds_objects_is_refused_and_an_empty_one_proceeds(aws_env: str) -> None:
     """The gate counts objects on the endpoint (moto) for the bucket the engine says would go."""
-    from automation.verify import empty_bucket, object_version_count
+    from automation.objects import empty_bucket, object_version_count
     from tests.test_driver import BUCKET_URN, Harness
 
     s3 = boto3.client("s3", region_name=REGION)
