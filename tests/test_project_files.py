@@ -93,3 +93,16 @@ def test_every_requirement_is_bounded_and_locked() -> None:
             assert "<" in line, f"{file}: {line} has no upper bound"
             assert name in locked, f"{name} is not in requirements.lock"
     assert "-c requirements.lock" in (ROOT / "Makefile").read_text()
+
+
+def test_example_workflow_previews_with_read_only_roles_and_a_pinned_cli() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "promote.yml").read_text())
+    plan = workflow["jobs"]["plan"]
+    text = yaml.safe_dump(plan)
+    assert "PLAN_ROLE_ARN" in text and "DEPLOY_ROLE_ARN" not in text  # pull-request code never gets a deploy role
+    assert "environment" not in plan and plan["concurrency"]["group"].startswith("plan-")
+    assert any("preview" in step.get("run", "") for step in plan["steps"])
+    for job in workflow["jobs"].values():
+        pins = [step["with"]["pulumi-version"] for step in job["steps"] if step.get("uses", "").startswith("pulumi/actions")]
+        assert pins and all(p.count(".") == 2 for p in pins)  # an exact CLI version
+    assert workflow["env"]["PULUMI_BACKEND_URL"]
