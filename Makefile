@@ -24,7 +24,7 @@ setup: $(STAMP)
 
 # The main job, offline: run the program under mocks for every stack and score it.
 check: $(STAMP)
-	@for env in dev staging prod; do $(PY) -m automation check --env $$env || exit $$?; done
+	$(PY) -m automation check
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
-"""`python -m automation COMMAND`: argument parsing, output and exit codes (0 ok, 1 failed, 2 usage).
+"""python -m automation: check, deploy and verify the Kubeflow artifact store, per environment.
 
-Commands import what they need when they run, so `check` never loads boto3 or the
-Automation API."""
+Offline (no cloud): check, manifests, permissions. Live AWS: verify. With the Pulumi CLI:
+preview, up, refresh, repair, destroy, outputs, promote, pipeline. Exit codes: 0 ok,
+1 a check, gate or operation failed, 2 bad arguments or configuration (nothing was run)."""
 
 from __future__ import annotations
 
@@ -12,29 +13,52 @@ from typing import Any
 
 from components.settings import ConfigError
 
-from . import signals
-from .environments import UnknownEnvironmentError, environments
+from . import commands, signals
+from .environments import UnknownEnvironmentError, environment, environments
 from .errors import OperationError, UsageError
-from .report import emit_json, scorecard, summary_line, table
+from .report import console, emit_json, markdown_table, publish
+
+EXAMPLES = {
+    "check": "python -m automation check                      # every environment, one summary line each\n"
+    "python -m automation check --env prod --graph mermaid",
+    "verify": "python -m automation verify --env prod --format markdown",
+    "preview": "python -m automation preview --env staging",
+    "up": "python -m automation up --env dev\npython -m automation up --env prod --yes --refresh",
+    "repair": "python -m automation repair --env staging",
+    "refresh": "python -m automation refresh --env dev",
+    "destroy": "python -m automation destroy --env dev --force-empty",
+    "manifests": "pulumi stack output --json --stack prod > out.json\n"
+    "python -m automation manifests --env prod --outputs out.json --out gitops/prod",
+    "permissions": "python -m automation permissions --env prod --for deploy",
+    "outputs": "python -m automation outputs --env dev --json",
+    "promote": "python -m automation promote --to staging",
+    "pipeline": "python -m automation pipeline --preview-only --format markdown\npython -m automation pipeline --through prod --yes",
+}
 
 
 def _parser(env_names: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m automation", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m automation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else there")
-    common.add_argument("--verbose", action="store_true", help="full CLI logs on failure")
+    common.add_argument("--verbose", action="store_true", help="more detail: every resource and finding; full CLI logs on failure")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str, env: bool = True) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+    def command(name: str, help_text: str, env: bool = True, env_required: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            parents=[common],
+            help=help_text,
+            description=help_text,
+            epilog="example:\n  " + EXAMPLES[name].replace("\n", "\n  "),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if env:
-            p.add_argument("--env", required=True, help=f"environment: {', '.join(env_names)}")
+            # Not argparse `choices`: an unknown name gets the one-line error of environments.py.
+            p.add_argument("--env", required=env_required, metavar="ENV", help=f"environment: {', '.join(env_names)}")
         return p
 
-    command("check", "offline: run the program under mocks and judge it by the security rules")
-    p = command("verify", "live: read the deployed bucket and key with boto3 and judge them by the same rules")
-    p.add_argument("--bucket", help="bucket name, where the stack outputs cannot be read")
-    command("preview", "pulumi preview with the policy pack; change summary, replacements and deletions")
+    def report_format(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: a report for a pull request")
 
     def gate_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument("--allow-replace", action="store_true", help="allow replacing or deleting an empty bucket or a KMS key")
@@ -42,16 +66,24 @@ def _parser(env_names: list[str]) -> argparse.ArgumentParser:
             "--allow-profile-changes", action="store_true", help="allow deleting Kubeflow identities (a profile removed, its SA renamed)"
         )
         p.add_argument("--yes", action="store_true", help="confirm an update of a protected environment")
+        p.add_argument("--skip-verify", action="store_true", help="do not read the deployment back live (a role that may not read it)")
 
-    p = command("up", "preview, gates, then update")
+    p = command("check", "judge the program offline by the security rules (no cloud); every environment without --env", env_required=False)
+    report_format(p)
+    p.add_argument("--graph", choices=("mermaid", "dot"), help="print the planned resources as a graph instead")
+    p = command("verify", "read the deployed buckets, keys and Kubernetes objects and judge them by the same rules")
+    p.add_argument("--bucket", help="bucket name, where the stack outputs cannot be read")
+    report_format(p)
+    report_format(command("preview", "what an update would change, replace or delete, with the policy pack"))
+    p = command("up", "update an environment: preflight, preview, gates, update, verify")
     gate_flags(p)
     p.add_argument("--refresh", action="store_true", help="read the live state first: revert manual edits, recreate deleted resources")
     p = command("repair", "after an interrupted update: clear pending operations safely, and say what they were")
     p.add_argument("--yes", action="store_true", help="confirm for a protected environment")
-    p = command("refresh", "drift detection (state is not changed)")
+    p = command("refresh", "show drift: what changed outside Pulumi (state is not changed); drift is exit 1")
     p.add_argument("--expect-no-changes", action="store_true", help="exit 1 on drift (the default; kept for CI scripts)")
-    p = command("destroy", "destroy an unprotected environment")
-    p.add_argument("--force-empty", action="store_true", help="delete every object version in the bucket first")
+    p = command("destroy", "remove an unprotected environment")
+    p.add_argument("--force-empty", action="store_true", help="delete every object version in the buckets first")
     p.add_argument("--yes", action="store_true", help="confirm")
     p = command("manifests", "write the Kubernetes objects the program applies, as YAML with a kustomization.yaml (GitOps)")
     p.add_argument("--out", help="directory to write (default: manifests/<env>)")
@@ -62,12 +94,13 @@ def _parser(env_names: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--for", dest="role", choices=("deploy", "plan", "verify"), default="deploy", help="which role (default: deploy)")
     p = command("outputs", "the stack outputs; secrets shown as [secret]")
     p.add_argument("--show-secrets", action="store_true", help="show secret outputs in plaintext")
-    p = command("promote", "update an environment from the one before it, behind the gates", env=False)
-    p.add_argument("--to", required=True, choices=env_names[1:])
+    p = command("promote", "update an environment from the one before it: the source must be deployed and show no drift", env=False)
+    p.add_argument("--to", required=True, metavar="ENV", help=f"target environment: {', '.join(env_names[1:])}")
     gate_flags(p)
-    p = command("pipeline", "dev -> staging -> prod in order, stopping at the first failure", env=False)
-    p.add_argument("--through", choices=env_names, help="last environment (default: all)")
+    p = command("pipeline", f"{' -> '.join(env_names)} in order, stopping at the first failure", env=False)
+    p.add_argument("--through", metavar="ENV", help="last environment (default: all)")
     p.add_argument("--preview-only", action="store_true", help="preview every environment, in parallel")
+    report_format(p)
     gate_flags(p)
     return parser
 
@@ -78,77 +111,6 @@ def _say(args: argparse.Namespace) -> Callable[[str], None]:
     return lambda line: print(line, file=stream, flush=True)
 
 
-def _check(args: argparse.Namespace) -> int:
-    from .check import run_check
-
-    report = run_check(args.env, warn=lambda line: print(line, file=sys.stderr))
-    if args.json:
-        emit_json(report.as_dict())
-    else:
-        inventory = report.inventory()
-        print(f"{len(inventory)} resources in stack {args.env} (mock engine)\n")
-        print(table([(r["type"], r["name"], r["parent"]) for r in inventory], ("type", "name", "parent")))
-        print(f"\nscorecard: {summary_line(report.findings)}\n")
-        print(scorecard(report.findings))
-    return report.exit_code
-
-
-def _verify(args: argparse.Namespace) -> int:
-    from .verify import run_verify
-
-    report = run_verify(args.env, args.bucket, _say(args))
-    if args.json:
-        emit_json(report.as_dict())
-    else:
-        print(f"live verification of {report.bucket} ({report.api_calls} API calls)\n")
-        print(scorecard(report.findings))
-        for line in report.notes:
-            print(line)
-        for line in report.problems:
-            print(f"FAIL {line}")
-    return report.exit_code
-
-
-def _manifests(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from .engine import stack_outputs
-    from .manifests import read_outputs_file, write_manifests
-    from .offline import ROOT
-
-    outputs = read_outputs_file(Path(args.outputs)) if args.outputs else stack_outputs(args.env, "manifests")
-    out = Path(args.out) if args.out else ROOT / "manifests" / args.env
-    written = write_manifests(args.env, out, outputs, force=args.force, include_secrets=args.include_secrets, secret_config=_secret_config)
-    if args.json:
-        emit_json({"command": "manifests", "env": args.env, "files": [str(path) for path in written]})
-    else:
-        print(
-            f"{len(written)} files in {out}; apply with: "
-            f"kubectl apply --server-side --force-conflicts --field-manager=kubeflow-artifact-store -k {out}"
-        )
-    return 0
-
-
-def _permissions(args: argparse.Namespace) -> int:
-    from .permissions import as_text, render
-    from .stackfiles import settings_for
-
-    rendered = render(args.env, args.role, settings_for(args.env))
-    if args.json:
-        emit_json({"command": "permissions", **rendered})
-    else:
-        print(as_text(rendered))
-    return 0
-
-
-def _secret_config(env: str) -> dict[str, str]:
-    """The stack's secret config values, decrypted by the CLI (only for --include-secrets)."""
-    from .engine import real_stack_opener
-
-    stack = real_stack_opener(lambda _: None)(env, False)
-    return {key: value.value for key, value in stack.get_all_config().items() if value.secret}
-
-
 def _driver(args: argparse.Namespace) -> Any:
     from .engine import real_stack_opener
     from .operations import Driver
@@ -156,10 +118,12 @@ def _driver(args: argparse.Namespace) -> Any:
 
     say = _say(args)
     verify = None
-    if args.command in ("up", "promote", "pipeline"):
+    if args.command in ("up", "promote", "pipeline") and not args.skip_verify:
         from .verify import verify_exit_code
 
         verify = verify_exit_code
+    elif getattr(args, "skip_verify", False):
+        print("warning: --skip-verify: the deployment will not be read back live", file=sys.stderr)
     from .objects import empty_bucket, object_version_count
 
     preflight = Preflight(rules=offline_rule_failures, warn=lambda line: print(line, file=sys.stderr))
@@ -181,11 +145,15 @@ def _operation(args: argparse.Namespace, driver: Any) -> int:
     if args.command == "preview":
         report = driver.preview(args.env)
         result = report.as_dict()
-        if not args.json:
+        markdown = commands.preview_markdown([{**result, "status": "ok"}])
+        publish(markdown)
+        if args.format == "markdown" and not args.json:
+            print(markdown)
+        elif not args.json:
             say(f"{args.env}: {result['summary']}")
-            for op in ("replace", "delete"):
+            for op in ("replace", "delete", "identitiesRemoved"):
                 for name in result[op]:
-                    say(f"  will {op}: {name}")
+                    say(f"  will {op.removesuffix('Removed')}: {name}")
     elif args.command == "up":
         result = driver.up(
             args.env, allow_replace=args.allow_replace, yes=args.yes, allow_profile_changes=args.allow_profile_changes, refresh=args.refresh
@@ -211,22 +179,49 @@ def _operation(args: argparse.Namespace, driver: Any) -> int:
         result = driver.destroy(args.env, args.force_empty)
     elif args.command == "promote":
         result = driver.promote(args.to, allow_replace=args.allow_replace, yes=args.yes, allow_profile_changes=args.allow_profile_changes)
+        if result.get("verify") == "skipped" and not args.json:
+            say("warning: live verification skipped")
     else:
-        result = driver.pipeline(
-            args.through,
-            preview_only=args.preview_only,
-            yes=args.yes,
-            allow_replace=args.allow_replace,
-            allow_profile_changes=args.allow_profile_changes,
-        )
-        if args.preview_only and any(r.get("status") == "failed" for r in result):
-            emit_json({"command": "pipeline", "results": result}) if args.json else say(str(result))
-            return 1
+        try:
+            result = driver.pipeline(
+                args.through,
+                preview_only=args.preview_only,
+                yes=args.yes,
+                allow_replace=args.allow_replace,
+                allow_profile_changes=args.allow_profile_changes,
+            )
+        finally:
+            if not args.json and not args.preview_only and getattr(driver, "pipeline_results", None):
+                _pipeline_table(driver.pipeline_results)
+        if args.preview_only:
+            markdown = commands.preview_markdown(result)
+            publish(markdown)
+            if args.json:
+                emit_json({"command": "pipeline", "results": result})
+            elif args.format == "markdown":
+                print(markdown)
+            else:
+                _pipeline_table(result)
+            return 1 if any(r.get("status") == "failed" for r in result) else 0
     if args.json:
         emit_json({"command": args.command, "result": result})
     elif args.command not in ("preview", "outputs"):
         say(f"{args.command}: done")
     return 0
+
+
+def _pipeline_table(results: list[dict[str, Any]]) -> None:
+    rows = [
+        (
+            r["env"],
+            r.get("status", "ok"),
+            ", ".join(f"{n} {op}" for op, n in sorted((r.get("summary") or {}).items()) if op != "same") or "-",
+            f"{r['seconds']} s" if "seconds" in r else "-",
+            r.get("verify", "-"),
+        )
+        for r in results
+    ]
+    console().print(markdown_table(("environment", "status", "changes", "duration", "verify"), rows), markup=False)
 
 
 def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
@@ -240,13 +235,16 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
     active = driver
     try:
         if args.command == "check":
-            return _check(args)
+            return commands.check(args, env_names)
         if args.command == "verify":
-            return _verify(args)
+            return commands.verify(args)
         if args.command == "manifests":
-            return _manifests(args)
+            return commands.manifests(args)
         if args.command == "permissions":
-            return _permissions(args)
+            return commands.permissions(args)
+        for name in (getattr(args, "env", None), getattr(args, "to", None), getattr(args, "through", None)):
+            if name:
+                environment(name)  # an unknown name: one line, exit 2, before the CLI is looked for
         active = active or _driver(args)
         return _operation(args, active)
     except (ConfigError, UnknownEnvironmentError, UsageError) as error:

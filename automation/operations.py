@@ -9,6 +9,7 @@ import contextlib
 import json
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -70,6 +71,7 @@ class Driver:
         self._stacks: dict[str, StackLike] = {}
         self._open_lock = threading.Lock()
         self._running: list[str] = []
+        self.pipeline_results: list[dict[str, Any]] = []  # per environment, as far as the pipeline got
         self._interrupted: list[str] = []
         self._running_lock = threading.Lock()
 
@@ -213,8 +215,11 @@ class Driver:
         log = EventLog(progress=self.say if self.stream else None)
         result = self._call(env, "up", on_event=log, show_secrets=False, refresh=refresh or None, **self._policy_args(env))
         outcome: dict[str, Any] = {"env": env, "preview": report.as_dict(), "summary": result_summary(result)}
-        if self.verify is not None:
+        if self.verify is None:
+            outcome["verify"] = "skipped"
+        else:
             outcome["verifyExitCode"] = code = self.verify(env)
+            outcome["verify"] = "passed" if not code else "failed"
             if code:
                 raise OperationError(f"{env}: updated, but live verification failed (exit {code})")
         return outcome
@@ -293,13 +298,17 @@ class Driver:
         self._require_yes(envs, yes, "update")
         for env in envs:  # every environment's binding and rules before the first change
             self.preflight(env.name)
-        results = []
+        self.pipeline_results = results = []
         for env in envs:
             self.say(f"== {env.name}")
+            started = time.monotonic()
             try:
-                results.append({**self._update(env.name, allow_replace, allow_profile_changes), "status": "updated"})
+                outcome = self._update(env.name, allow_replace, allow_profile_changes)
+                results.append({**outcome, "status": "updated", "seconds": round(time.monotonic() - started, 1)})
             except OperationError as error:
+                results.append({"env": env.name, "status": "failed", "seconds": round(time.monotonic() - started, 1), "error": str(error)})
                 skipped = [e.name for e in envs[envs.index(env) + 1 :]]
+                results += [{"env": name, "status": "not run"} for name in skipped]
                 raise OperationError(f"{error}\npipeline stopped at {env.name}; not updated: {', '.join(skipped) or 'none'}") from None
         return results
 

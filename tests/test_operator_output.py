@@ -1,0 +1,166 @@
+"""What people and pull requests see: terminal output that fits, colour rules, Markdown reports,
+graphs of the stack, the pipeline table and --skip-verify."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pydot
+import pytest
+
+from automation import cli
+from automation.check import run_check
+from automation.graph import dot, edges, mermaid
+from automation.offline import ROOT
+from tests.conftest import cli_in, project_copy
+from tests.test_driver import Harness
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "GITHUB_STEP_SUMMARY")}
+    return subprocess.run(
+        [sys.executable, "-m", "automation", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, env={**environment, **env}
+    )
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_check_fits_the_terminal_width(columns: int) -> None:
+    result = _run("check", COLUMNS=str(columns))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    starts = [i for i, line in enumerate(lines) if re.search(r"─ (check (dev|staging|prod)|summary) ─", line)]
+    assert len(starts) == 4 and all(b - a <= 50 for a, b in zip(starts, starts[1:], strict=False))  # a screenful per environment
+    assert lines[-3:] == [line for line in lines[-3:] if re.match(r"^(dev|staging|prod): ok \(", line)]
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
+    assert not ANSI.search(_run("check", "--env", "dev").stdout)  # a pipe: no colour
+    assert ANSI.search(_run("check", "--env", "dev", FORCE_COLOR="1").stdout)  # as on a terminal
+    assert not ANSI.search(_run("check", "--env", "dev", FORCE_COLOR="1", NO_COLOR="1").stdout)
+
+
+def _markdown_tables(text: str) -> list[list[str]]:
+    tables, current = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def _cells(row: str) -> int:
+    return len(re.split(r"(?<!\\)\|", row.strip())) - 2
+
+
+def assert_valid_tables(text: str) -> None:
+    tables = _markdown_tables(text)
+    assert tables
+    for table in tables:
+        assert re.fullmatch(r"\|(---\|)+", table[1])
+        assert len({_cells(row) for row in table}) == 1, table
+
+
+def test_check_markdown_report_and_step_summary(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    result = _run("check", "--format", "markdown", GITHUB_STEP_SUMMARY=str(summary))
+    assert result.returncode == 0 and "### check prod" in result.stdout
+    assert_valid_tables(result.stdout)
+    assert summary.read_text().strip() == result.stdout.strip()
+
+
+def test_check_without_env_exits_with_the_worst_code(tmp_path: Path) -> None:
+    copy = project_copy(tmp_path)
+    prod = copy / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("encryption: sse-kms", "encryption: sse-s3"))
+    result = cli_in(copy, "check")
+    assert result.returncode == 1
+    assert "dev: ok" in result.stdout and "staging: ok" in result.stdout and "prod: FAIL" in result.stdout
+
+
+def test_the_graph_has_every_resource_and_dependency() -> None:
+    run = run_check("prod").run
+    resources = [r for r in run.resources if r.custom]
+    text = mermaid(run)
+    assert text.startswith("flowchart LR")
+    for r in resources:
+        assert re.search(rf'n\d+\["[A-Za-z]+ {re.escape(r.name)}( \[protected\])?"\]', text), r.name
+    arrows = re.findall(r"^\s+(n\d+) --> (n\d+)$", text, re.M)
+    assert len(arrows) == len(edges(run)) > 0
+    protected = [r for r in resources if r.protect]
+    assert protected and text.count(":::protected") == len(protected)
+    (graph,) = pydot.graph_from_dot_data(dot(run))
+    nodes = [n for sub in [graph, *_subgraphs(graph)] for n in sub.get_nodes() if n.get_name() not in ("node", "edge", "graph")]
+    assert len(nodes) == len(resources) and len(graph.get_edges()) == len(edges(run))
+
+
+def _subgraphs(graph: pydot.Dot) -> list:
+    found = []
+    for sub in graph.get_subgraphs():
+        found += [sub, *_subgraphs(sub)]
+    return found
+
+
+def test_check_graph_flag_prints_it() -> None:
+    assert _run("check", "--env", "dev", "--graph", "dot").stdout.startswith("digraph stack {")
+
+
+def test_preview_and_pipeline_markdown(capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = Harness()
+    world.plans["prod"] = [
+        ("delete", "urn:pulumi:prod::p::aws:iam/role:Role::kubeflow-access-team-nlp-default-editor", "aws:iam/role:Role")
+    ]
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    assert cli.main(["pipeline", "--preview-only", "--format", "markdown"], driver=world.driver()) == 0
+    out = capsys.readouterr().out
+    assert_valid_tables(out)
+    assert "identitiesRemoved: team-nlp-default-editor" in out and "| prod | ok |" in out
+    assert cli.main(["preview", "--env", "dev", "--format", "markdown"], driver=world.driver()) == 0
+    assert_valid_tables(capsys.readouterr().out)
+    assert (tmp_path / "summary.md").read_text().count("### pulumi preview") == 2
+
+
+def test_skip_verify_is_said_and_recorded(capsys: pytest.CaptureFixture) -> None:
+    world = Harness()
+    assert cli.main(["up", "--env", "dev", "--skip-verify", "--json"], driver=world.driver()) == 0
+    assert json.loads(capsys.readouterr().out)["result"]["verify"] == "skipped"
+
+
+def test_pipeline_ends_with_a_table_per_environment(capsys: pytest.CaptureFixture) -> None:
+    world = Harness()
+    world.plans["dev"] = [("create", "urn:pulumi:dev::p::aws:s3/bucket:Bucket::b", "aws:s3/bucket:Bucket")]
+    assert cli.main(["pipeline", "--through", "staging"], driver=world.driver(verify=lambda env: 0)) == 0
+    out = capsys.readouterr().out
+    assert "| environment | status | changes | duration | verify |" in out
+    assert re.search(r"\| dev \| updated \| 1 create \| [\d.]+ s \| passed \|", out)
+    assert re.search(r"\| staging \| updated \| - \| [\d.]+ s \| passed \|", out)
+
+
+def test_help_speaks_to_users_with_an_example_per_command() -> None:
+    top = _run("--help").stdout
+    assert "check, deploy and verify" in top and "import" not in top.lower()
+    for command in (
+        "check",
+        "verify",
+        "preview",
+        "up",
+        "repair",
+        "refresh",
+        "destroy",
+        "manifests",
+        "permissions",
+        "outputs",
+        "promote",
+        "pipeline",
+    ):
+        text = _run(command, "--help").stdout
+        assert "example:\n  python -m automation" in text or "example:\n  pulumi" in text, command
