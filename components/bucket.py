@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from .settings import Settings
 
 BUCKET_COMPONENT_TYPE = "kubeflow:storage:HardenedBucket"
 SSE_S3 = "AES256"
@@ -33,6 +36,19 @@ class HardenedBucketArgs:
     protect: bool = False
     # `name` is an existing bucket to import and harden in place (never deleted by Pulumi).
     adopt: bool = False
+
+
+def bucket_args(settings: Settings, policy: Callable[[pulumi.Output[str]], pulumi.Output[str]], **specific: Any) -> HardenedBucketArgs:
+    """The stack-wide part of every bucket's arguments (tags, lifecycle, protection), plus `specific`."""
+    c = settings.config
+    return HardenedBucketArgs(
+        policy=policy,
+        tags=settings.tags,
+        noncurrent_version_expiration_days=c.noncurrent_version_expiration_days,
+        abort_incomplete_upload_days=c.abort_incomplete_upload_days,
+        protect=c.protect,
+        **specific,
+    )
 
 
 class HardenedBucket(pulumi.ComponentResource):

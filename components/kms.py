@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from . import policies
+from .settings import Settings
 
 KEY_COMPONENT_TYPE = "kubeflow:storage:ArtifactKey"
 
@@ -25,6 +27,23 @@ class ArtifactKeyArgs:
     protect: bool = False
     # Services other than S3 that may use the key (kms:ViaService hosts), e.g. Secrets Manager.
     via_services: tuple[str, ...] = ()
+
+
+def key_args(settings: Settings, alias: str, account_id: pulumi.Input[str], region: str, **specific: Any) -> ArtifactKeyArgs:
+    """The stack-wide part of a key's arguments (admins, rotation, deletion window, tags, protection)."""
+    c = settings.config
+    return ArtifactKeyArgs(
+        alias=alias,
+        account_id=account_id,
+        partition=settings.partition,
+        region=region,
+        admin_arns=c.kms_key_admin_arns,
+        rotation_days=c.kms_key_rotation_days,
+        deletion_window_days=c.kms_deletion_window_days,
+        tags=settings.tags,
+        protect=c.protect,
+        **specific,
+    )
 
 
 class ArtifactKey(pulumi.ComponentResource):

@@ -14,8 +14,8 @@ import pulumi
 import pulumi_aws as aws
 
 from . import names, policies
-from .bucket import HardenedBucket, HardenedBucketArgs
-from .kms import ArtifactKey, ArtifactKeyArgs
+from .bucket import HardenedBucket, bucket_args
+from .kms import ArtifactKey, key_args
 from .settings import Settings
 
 REPLICA_COMPONENT_TYPE = "kubeflow:storage:ArtifactReplica"
@@ -52,32 +52,19 @@ class ArtifactReplica(pulumi.ComponentResource):
         if settings.kms_enabled:
             key = ArtifactKey(
                 f"{name}-key",
-                ArtifactKeyArgs(
-                    alias=names.replica_kms_alias(settings.stack),
-                    account_id=args.account_id,
-                    partition=settings.partition,
-                    region=region,
-                    admin_arns=c.kms_key_admin_arns,
-                    rotation_days=c.kms_key_rotation_days,
-                    deletion_window_days=c.kms_deletion_window_days,
-                    tags=settings.tags,
-                    protect=c.protect,
-                ),
+                key_args(settings, names.replica_kms_alias(settings.stack), args.account_id, region),
                 opts=in_region,
             )
             self.kms_key_arn = key.arn
         replica_key = self.kms_key_arn
         replica = HardenedBucket(
             f"{name}-bucket",
-            HardenedBucketArgs(
-                policy=lambda arn: args.policy(arn, replica_key),
+            bucket_args(
+                settings,
+                lambda arn: args.policy(arn, replica_key),
                 name_prefix=names.replica_bucket_prefix(settings.stack),
-                tags=settings.tags,
                 kms_key_arn=replica_key,
                 versioning=True,
-                noncurrent_version_expiration_days=c.noncurrent_version_expiration_days,
-                abort_incomplete_upload_days=c.abort_incomplete_upload_days,
-                protect=c.protect,
             ),
             opts=in_region,
         )

@@ -9,8 +9,8 @@ import pulumi_aws as aws
 
 from . import names, policies, wiring
 from .access import KubeflowAccess
-from .bucket import HardenedBucket, HardenedBucketArgs
-from .kms import ArtifactKey, ArtifactKeyArgs
+from .bucket import HardenedBucket, bucket_args
+from .kms import ArtifactKey, key_args
 from .kube import KubeflowKubernetesConfig
 from .replication import ArtifactReplica, ArtifactReplicaArgs
 from .settings import Settings
@@ -54,16 +54,11 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         if settings.creates_kms_key:
             key = ArtifactKey(
                 f"{name}-key",
-                ArtifactKeyArgs(
-                    alias=names.kms_alias(settings.stack),
-                    account_id=account_id,
-                    partition=settings.partition,
-                    region=settings.region,
-                    admin_arns=c.kms_key_admin_arns,
-                    rotation_days=c.kms_key_rotation_days,
-                    deletion_window_days=c.kms_deletion_window_days,
-                    tags=settings.tags,
-                    protect=c.protect,
+                key_args(
+                    settings,
+                    names.kms_alias(settings.stack),
+                    account_id,
+                    settings.region,
                     # Static credentials kept in Secrets Manager are encrypted with this key too.
                     via_services=(names.service_host("secretsmanager", settings.region),) if c.secrets_manager else (),
                 ),
@@ -76,17 +71,14 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         key_arn = self.kms_key_arn
         artifacts = HardenedBucket(
             f"{name}-artifacts",
-            HardenedBucketArgs(
-                policy=lambda arn: artifact_policy(arn, key_arn),
+            bucket_args(
+                settings,
+                lambda arn: artifact_policy(arn, key_arn),
                 name=c.adopt_bucket or c.bucket_name,
                 adopt=bool(c.adopt_bucket),
                 name_prefix=names.bucket_prefix(settings.stack),
-                tags=settings.tags,
                 kms_key_arn=key_arn,
                 versioning=c.versioning,
-                noncurrent_version_expiration_days=c.noncurrent_version_expiration_days,
-                abort_incomplete_upload_days=c.abort_incomplete_upload_days,
-                protect=c.protect,
             ),
             opts=child,
         )
@@ -134,16 +126,13 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         into an SSE-KMS bucket."""
         logs = HardenedBucket(
             f"{name}-access-logs",
-            HardenedBucketArgs(
-                policy=lambda arn: pulumi.Output.all(arn, artifacts.bucket.arn, account_id, perimeter).apply(
+            bucket_args(
+                settings,
+                lambda arn: pulumi.Output.all(arn, artifacts.bucket.arn, account_id, perimeter).apply(
                     lambda v: policies.log_bucket_policy(v[0], v[1], v[2], v[3])
                 ),
                 name_prefix=names.log_bucket_prefix(settings.stack),
-                tags=settings.tags,
                 expiration_days=LOG_RETENTION_DAYS,
-                noncurrent_version_expiration_days=settings.config.noncurrent_version_expiration_days,
-                abort_incomplete_upload_days=settings.config.abort_incomplete_upload_days,
-                protect=settings.config.protect,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
