@@ -3,8 +3,8 @@
 import pulumi
 
 from components import KubeflowArtifactStore, names
-from components.config_source import settings_from_pulumi
+from components.config_source import args_from_pulumi
 
-store = KubeflowArtifactStore(names.STORE_NAME, settings_from_pulumi())
+store = KubeflowArtifactStore(names.STORE_NAME, args_from_pulumi())
 for output_name, value in store.exports().items():
     pulumi.export(output_name, value)

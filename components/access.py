@@ -9,7 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from . import names, policies, wiring
-from .settings import Settings
+from .inputs import StoreInputs
+from .settings import Settings, oidc_issuer_of
 
 ACCESS_COMPONENT_TYPE = "kubeflow:storage:KubeflowAccess"
 SECRET_RECOVERY_WINDOW_DAYS = 30
@@ -58,14 +59,16 @@ class KubeflowAccess(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        inputs: StoreInputs,
         bucket_arn: pulumi.Output[str],
         kms_key_arn: pulumi.Output[str] | None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(ACCESS_COMPONENT_TYPE, name, None, opts)
+        settings = inputs.settings
         self._name = name
         self._settings = settings
+        self._inputs = inputs
         self._key_arn = kms_key_arn if kms_key_arn is not None else pulumi.Output.from_input(None)
         self._bucket_arn = bucket_arn
         self._access_policy = self._policy_for(Identity("", ""))
@@ -105,8 +108,10 @@ class KubeflowAccess(pulumi.ComponentResource):
                 f"{self._name}-{identity.key}",
                 name_prefix=names.iam_name_prefix(identity.key),
                 description=f"Kubeflow artifacts: {identity.namespace}/{identity.service_account} (IRSA)",
-                assume_role_policy=policies.irsa_trust_policy(
-                    s.config.eks_oidc_provider_arn, s.oidc_issuer, identity.namespace, identity.service_account
+                assume_role_policy=self._inputs.value("eks_oidc_provider_arn").apply(
+                    lambda arn, identity=identity: policies.irsa_trust_policy(
+                        arn, oidc_issuer_of(arn), identity.namespace, identity.service_account
+                    )
                 ),
                 max_session_duration=3600,
                 tags=s.tags,
@@ -131,8 +136,8 @@ class KubeflowAccess(pulumi.ComponentResource):
     def _static_credentials(self, kms_key_arn: pulumi.Output[str] | None) -> None:
         s = self._settings
         if s.static_keys_supplied:
-            self.access_key_id = pulumi.Output.secret(s.config.static_access_key_id.get_secret_value())
-            self.secret_access_key = pulumi.Output.secret(s.config.static_secret_access_key.get_secret_value())
+            self.access_key_id = pulumi.Output.secret(self._inputs.value("static_access_key_id"))
+            self.secret_access_key = pulumi.Output.secret(self._inputs.value("static_secret_access_key"))
         else:
             user = aws.iam.User(f"{self._name}-user", tags=s.tags, **s.iam_identity_args, opts=self._child())
             aws.iam.UserPolicy(f"{self._name}-user-artifacts", user=user.name, policy=self._access_policy, opts=self._child())

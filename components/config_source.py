@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import typing
 
 import pulumi
 import pulumi.runtime.config as runtime_config
 
+from .args import KubeflowArtifactStoreArgs
+from .config_model import StoreConfig
+from .inputs import StoreInputs, resolve
 from .settings import ConfigError, Settings, load_settings
 
 
@@ -20,4 +24,21 @@ def settings_from_pulumi() -> Settings:
         return load_settings(pulumi.get_stack(), raw, frozenset(secret_keys), region)
     except ConfigError as error:
         # RunError: Pulumi prints the one-line message without a Python traceback.
+        raise pulumi.RunError(str(error)) from None
+
+
+def args_from_pulumi() -> StoreInputs:
+    """The stack program's arguments: the whole stack config validated (unknown keys included),
+    then handed over as the component's typed args. Secret values stay secrets (Outputs)."""
+    settings = settings_from_pulumi()
+    args: dict[str, object] = {}
+    for name in StoreConfig.model_fields:
+        value = getattr(settings.config, name)
+        if hasattr(value, "get_secret_value"):
+            value = pulumi.Output.secret(value.get_secret_value()) if value.get_secret_value() else ""
+        args[name] = list(value) if isinstance(value, tuple) else value
+    args["region"] = settings.region
+    try:
+        return resolve(settings.stack, typing.cast(KubeflowArtifactStoreArgs, args))
+    except ConfigError as error:
         raise pulumi.RunError(str(error)) from None

@@ -9,6 +9,8 @@ PROJECT = "kubeflow-artifact-store"
 # The name of the stack program's KubeflowArtifactStore: every child's name starts with it.
 STORE_NAME = "kubeflow"
 COMPONENT_TYPE = "kubeflow:storage:KubeflowArtifactStore"
+# As a Pulumi component package (`pulumi package add`), the analyzer's `<package>:index:<class>`.
+PACKAGE_COMPONENT_TYPE = f"{PROJECT}:index:KubeflowArtifactStore"
 
 # Names a running Kubeflow Pipelines reads (shared/reference/kubeflow-on-aws.md): never rename.
 KUBEFLOW_SECRET_NAME = "mlpipeline-minio-artifact"

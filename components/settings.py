@@ -70,9 +70,7 @@ class Settings:
 
     @property
     def oidc_issuer(self) -> str:
-        """The issuer host path, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC (from the provider ARN)."""
-        match = OIDC_PROVIDER_ARN.match(self.config.eks_oidc_provider_arn)
-        return match.group(2) if match else ""
+        return oidc_issuer_of(self.config.eks_oidc_provider_arn)
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -88,6 +86,12 @@ class Settings:
     def tags(self) -> dict[str, str]:
         key, value = names.MANAGED_BY_TAG
         return {**self.config.tags, names.STACK_TAG: self.stack, key: value}
+
+
+def oidc_issuer_of(provider_arn: str) -> str:
+    """The issuer host path, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC (from the provider ARN)."""
+    match = OIDC_PROVIDER_ARN.match(provider_arn)
+    return match.group(2) if match else ""
 
 
 def _one_line(key: str, value: Any, allowed: str, why: str = "") -> ConfigError:

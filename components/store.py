@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -9,13 +10,24 @@ import pulumi_aws as aws
 
 from . import names, policies, wiring
 from .access import KubeflowAccess
+from .args import KubeflowArtifactStoreArgs
 from .bucket import HardenedBucket, bucket_args
+from .inputs import StoreInputs, resolve
 from .kms import ArtifactKey, key_args
 from .kube import KubeflowKubernetesConfig
 from .replication import ArtifactReplica, ArtifactReplicaArgs
 from .settings import Settings
 
 LOG_RETENTION_DAYS = 365
+
+
+def type_token() -> str:
+    """This program's (and a Python consumer's) token; hosted as a Pulumi package for other
+    languages, the token the provider's schema names (`<package>:index:<class>`). Stacks built
+    with the program keep their URNs."""
+    from pulumi.provider.experimental import host
+
+    return names.PACKAGE_COMPONENT_TYPE if host.is_hosting else names.COMPONENT_TYPE
 
 
 class KubeflowArtifactStore(pulumi.ComponentResource):
@@ -26,12 +38,34 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
     (eventNotifications), KubeflowAccess (IAM) and KubeflowKubernetesConfig (Secrets, patches)."""
 
     bucket_name: pulumi.Output[str]
+    """The artifact bucket's name: hand it to Kubeflow."""
     bucket_arn: pulumi.Output[str]
-    kms_key_arn: pulumi.Output[str] | None
-    log_bucket_name: pulumi.Output[str] | None
+    """The artifact bucket's ARN."""
+    region: pulumi.Output[str]
+    """The bucket's region."""
+    s3_endpoint: pulumi.Output[str]
+    """The S3 host Kubeflow should talk to (the partition's)."""
+    kms_key_arn: pulumi.Output[str | None]
+    """The key of SSE-KMS (created or given); absent with SSE-S3."""
+    log_bucket_name: pulumi.Output[str | None]
+    """The access-log bucket's name, with access logging."""
+    pipeline_role_arn: pulumi.Output[str | None]
+    """The IRSA role of the Kubeflow Pipelines API server."""
+    ui_role_arn: pulumi.Output[str | None]
+    """The read-only IRSA role of the Kubeflow Pipelines UI."""
+    profile_role_arns: pulumi.Output[Mapping[str, str]]
+    """Each profile namespace's IRSA role ARN."""
+    pipeline_roots: pulumi.Output[Mapping[str, str]]
+    """Each namespace's KFP 2.x pipeline root."""
+    replica_bucket_name: pulumi.Output[str | None]
+    """The replica bucket's name, with replicaRegion."""
+    replica_kms_key_arn: pulumi.Output[str | None]
+    """The replica's key, with replicaRegion and SSE-KMS."""
 
-    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(names.COMPONENT_TYPE, name, None, opts)
+    def __init__(self, name: str, args: KubeflowArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        inputs = args if isinstance(args, StoreInputs) else resolve(pulumi.get_stack(), args)
+        settings = inputs.settings
+        super().__init__(type_token(), name, None, opts)
         c = settings.config
         self._settings = settings
         child = pulumi.ResourceOptions(parent=self)
@@ -66,7 +100,7 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             )
             self.kms_key_arn = key.arn
         elif c.kms_key_arn:
-            self.kms_key_arn = pulumi.Output.from_input(c.kms_key_arn)
+            self.kms_key_arn = inputs.value("kms_key_arn")  # an Output when it came from another resource
 
         key_arn = self.kms_key_arn
         artifacts = HardenedBucket(
@@ -104,14 +138,22 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, retain_on_delete=c.protect),
             )
 
-        self.access = KubeflowAccess(f"{name}-access", settings, self.bucket_arn, key_arn, opts=child)
+        self.access = KubeflowAccess(f"{name}-access", inputs, self.bucket_arn, key_arn, opts=child)
         self.kubernetes = (
             KubeflowKubernetesConfig(f"{name}-kubernetes", settings, self.bucket_name, key_arn, self.access, opts=child)
             if c.manage_kubernetes
             else None
         )
-        self.region = settings.region
-        self.s3_endpoint = settings.s3_endpoint
+        self.region = pulumi.Output.from_input(settings.region)
+        self.s3_endpoint = pulumi.Output.from_input(settings.s3_endpoint)
+        self.pipeline_role_arn = pulumi.Output.from_input(self.access.pipeline_role_arn)
+        self.ui_role_arn = pulumi.Output.from_input(self.access.ui_role_arn)
+        self.profile_role_arns = pulumi.Output.from_input(self.access.profile_role_arns)
+        self.pipeline_roots = self.bucket_name.apply(
+            lambda bucket: {ns: wiring.pipeline_root(settings, bucket, ns) for ns in settings.namespaces}
+        )
+        self.replica_bucket_name = pulumi.Output.from_input(self.replica.bucket_name if self.replica else None)
+        self.replica_kms_key_arn = pulumi.Output.from_input(self.replica.kms_key_arn if self.replica else None)
         self.register_outputs(self.exports())
 
     def _access_logs(
@@ -179,9 +221,7 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             "kubeflowNamespace": self._settings.config.kubeflow_namespace,
             "pipelineRoleArn": self.access.pipeline_role_arn,
             "uiRoleArn": self.access.ui_role_arn,
-            "pipelineRoots": self.bucket_name.apply(
-                lambda bucket: {ns: wiring.pipeline_root(self._settings, bucket, ns) for ns in self._settings.namespaces}
-            ),
+            "pipelineRoots": self.pipeline_roots,
             "profileSettings": self._profile_settings(),
             "profileRoleArns": self.access.profile_role_arns,
             "credentialsSecretArn": self.access.credentials_secret_arn,

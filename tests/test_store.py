@@ -8,9 +8,9 @@ import pulumi
 import pytest
 
 from automation.offline import MOCK_ACCOUNT, StoreMocks
-from components import KubeflowArtifactStore, load_settings
+from components import KubeflowArtifactStore
 from components import policies as p
-from tests.conftest import config, run
+from tests.conftest import OIDC, run
 
 BUCKET = "aws:s3/bucket:Bucket"
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -243,15 +243,23 @@ def test_children_are_parented_to_the_component() -> None:
 def test_component_attributes_under_pulumi_runtime_test():
     """The component's own attributes, resolved by the mock engine; returned so the test awaits them."""
     pulumi.runtime.set_mocks(StoreMocks("eu-west-1"), project="kubeflow-artifact-store", stack="staging", preview=False)
-    settings = load_settings("staging", config(region="eu-west-1", encryption="sse-kms", accessLogging=True))
-    store = KubeflowArtifactStore("unit", settings)
+    store = KubeflowArtifactStore(
+        "unit",
+        {
+            "region": "eu-west-1",
+            "eks_oidc_provider_arn": OIDC.replace("us-east-1", "eu-west-1"),
+            "encryption": "sse-kms",
+            "access_logging": True,
+        },
+    )
 
     def check(values: list) -> None:
-        name, arn, key_arn, log_name = values
+        name, arn, key_arn, log_name, region, endpoint = values
         assert name.startswith("kf-artifacts-staging-")
         assert arn == f"arn:aws:s3:::{name}"
         assert key_arn.startswith("arn:aws:kms:eu-west-1:") and ":key/" in key_arn
         assert log_name.startswith("kf-artifact-logs-staging-")
-        assert store.region == "eu-west-1" and store.s3_endpoint == "s3.amazonaws.com"
+        assert region == "eu-west-1" and endpoint == "s3.amazonaws.com"
 
-    return pulumi.Output.all(store.bucket_name, store.bucket_arn, store.kms_key_arn, store.log_bucket_name).apply(check)
+    outputs = (store.bucket_name, store.bucket_arn, store.kms_key_arn, store.log_bucket_name, store.region, store.s3_endpoint)
+    return pulumi.Output.all(*outputs).apply(check)

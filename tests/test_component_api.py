@@ -1,0 +1,107 @@
+"""The component as a building block: typed args, Outputs as inputs, no URN change for existing stacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from automation.check import run_check
+from components import KubeflowArtifactStore
+from components.args import KubeflowArtifactStoreArgs
+from components.args_codegen import render
+from components.config_model import StoreConfig
+from tests.conftest import OIDC
+
+URNS = Path(__file__).parent / "data" / "stack-urns.json"
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_existing_stacks_keep_every_urn(env: str) -> None:
+    """tests/data/stack-urns.json: the URNs the three stacks had before the component took typed
+    args (recorded from that commit); the stack program must register exactly those."""
+    before = json.loads(URNS.read_text())[env]
+    assert sorted(r.urn for r in run_check(env).run.resources) == before
+
+
+def test_args_have_one_documented_field_per_config_key_and_stay_generated() -> None:
+    fields = KubeflowArtifactStoreArgs.__annotations__
+    assert set(StoreConfig.model_fields) | {"region"} == set(fields)
+    source = (Path(__file__).parent.parent / "components" / "args.py").read_text()
+    assert source == render()  # python -m components.args_codegen
+    for name, field in StoreConfig.model_fields.items():
+        assert field.description.split(";")[0][:40] in " ".join(source.split()), name
+
+
+class ConsumerMocks(pulumi.runtime.Mocks):
+    """An EKS cluster's OIDC provider, as a consumer program would create it, plus what the store needs."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        from automation.offline import StoreMocks
+
+        if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            url = args.inputs["url"].removeprefix("https://")
+            return f"{args.name}-id", {**args.inputs, "arn": f"arn:aws:iam::123456789012:oidc-provider/{url}"}
+        return StoreMocks("us-east-1").new_resource(args)
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        from automation.offline import StoreMocks
+
+        return StoreMocks("us-east-1").call(args)
+
+
+def consumer_stack() -> None:
+    """A consumer's stack: its own project, no config of ours (earlier runs in this process set some)."""
+    pulumi.runtime.set_all_config({}, [])
+    pulumi.runtime.set_mocks(ConsumerMocks(), project="platform", stack="dev", preview=False)
+
+
+@pulumi.runtime.test
+def test_a_consumer_passes_its_clusters_oidc_provider_as_an_output():
+    consumer_stack()
+    provider = aws.iam.OpenIdConnectProvider(
+        "eks", url="https://oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789", client_id_lists=["sts.amazonaws.com"]
+    )
+    store = KubeflowArtifactStore(
+        "artifacts", {"region": "us-east-1", "eks_oidc_provider_arn": provider.arn, "profile_namespaces": ["team-a"]}
+    )
+
+    def check(arns: list) -> None:
+        pipeline, profiles = arns
+        assert pipeline.startswith("arn:aws:iam::123456789012:role/kf-kubeflow-ml-pipeline-")
+        assert set(profiles) == {"team-a"}
+
+    return pulumi.Output.all(store.pipeline_role_arn, store.profile_role_arns).apply(check)
+
+
+def test_an_invalid_arn_arriving_as_an_output_fails_with_the_one_line_message() -> None:
+    """The rest is validated at once with a stand-in; the Output, when it resolves."""
+    from pulumi.runtime.stack import _sync_await
+
+    from components.inputs import resolve
+    from components.settings import ConfigError
+
+    consumer_stack()
+    bad = pulumi.Output.from_input("arn:aws:iam::123456789012:role/not-a-provider")
+    inputs = resolve("dev", {"region": "us-east-1", "eks_oidc_provider_arn": bad})
+    assert inputs.deferred("eks_oidc_provider_arn") and inputs.settings.config.encryption == "sse-s3"
+    with pytest.raises(ConfigError) as raised:
+        _sync_await(inputs.value("eks_oidc_provider_arn").future())
+    message = str(raised.value)
+    assert message.startswith("kubeflow-artifact-store:eksOidcProviderArn: invalid value 'arn:aws:iam::123456789012:role/not-a-provider'")
+    assert "\n" not in message and "allowed:" in message
+
+
+def test_plain_values_are_validated_up_front() -> None:
+    from components.settings import ConfigError
+
+    consumer_stack()
+    with pytest.raises(ConfigError, match="kubeflow-artifact-store:encryption: invalid value 'sse-c'"):
+        KubeflowArtifactStore("artifacts", {"region": "us-east-1", "eks_oidc_provider_arn": OIDC, "encryption": "sse-c"})
+    with pytest.raises(ConfigError, match="profileNamespaces: an Output is not accepted here"):
+        KubeflowArtifactStore(
+            "artifacts", {"region": "us-east-1", "eks_oidc_provider_arn": OIDC, "profile_namespaces": pulumi.Output.from_input(["a"])}
+        )
