@@ -59,8 +59,7 @@ def render() -> str:
         "Every field is optional and defaults as the config key does (Pulumi.yaml). Values that usually",
         'come from other resources (ARNs, tags, namespaces) may be Outputs; they are validated when they resolve."""',
         "",
-        "from __future__ import annotations",
-        "",
+        # No `from __future__ import annotations`: Pulumi's analyzer reads the annotations as objects.
         "from collections.abc import Mapping, Sequence",
         "from typing import TypedDict",
         "",
@@ -73,7 +72,7 @@ def render() -> str:
     ]
     for name, field in StoreConfig.model_fields.items():
         default = field.get_default(call_default_factory=True)
-        shown = default.get_secret_value() if isinstance(default, SecretStr) else default
+        shown = default.get_secret_value() if isinstance(default, SecretStr) else list(default) if isinstance(default, tuple) else default
         description = f"{field.description} Default: {shown!r}.".replace('"', "'")
         lines += [f"    {name}: {_annotation(name, field.annotation, default)}", _docstring(description), ""]
     lines += [

@@ -1,7 +1,5 @@
 """KubeflowArtifactStore: the hardened artifact bucket, its key, logging, Kubeflow access and settings."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 
