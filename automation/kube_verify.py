@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,9 @@ def check_kubernetes(settings: Settings, bucket: str, expectations: Expectations
 
 def _read_all(settings: Settings, bucket: str, expectations: Expectations, report: KubeReport, core: Any, read: Any) -> None:
     c = settings.config
-    namespaces = list(expectations.wired_namespaces) or list(settings.namespaces)
+    # Every namespace, also with profileObjects: external: what the profile controller wrote is
+    # compared with what the stack wants (exported as profileSettings), so a silent fight shows.
+    namespaces = list(settings.namespaces)
     configmaps: list[tuple[dict[str, Any], Any]] = []
     install_config = {"bucketName": bucket, "minioServiceHost": settings.s3_endpoint, "minioServiceRegion": settings.region}
     for namespace in namespaces:
@@ -148,7 +150,8 @@ def _read_all(settings: Settings, bucket: str, expectations: Expectations, repor
                 report.problems.append(f"kubernetes: {where} has no {names.IRSA_ROLE_ANNOTATION}")
     state = wiring_from_objects(configmaps)
     if state is not None:
-        report.findings = evaluate(Snapshot(wiring=[state]), expectations, WIRING_CONTROLS)
+        everywhere = replace(expectations, wired_namespaces=tuple(namespaces))
+        report.findings = evaluate(Snapshot(wiring=[state]), everywhere, WIRING_CONTROLS)
 
 
 def _note_managers(report: KubeReport, where: str, obj: Any, fields: set[str]) -> None:
