@@ -3,6 +3,8 @@ the component tree), resources are nodes, dependencies are edges, protected reso
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .offline import MockRun, Registration
 
 PROTECTED = " [protected]"
@@ -12,14 +14,25 @@ def _label(r: Registration) -> str:
     return f"{r.type.rsplit(':', 1)[-1]} {r.name}" + (PROTECTED if r.protect else "")
 
 
-def _layout(run: MockRun) -> tuple[list[Registration], dict[str, list[Registration]], dict[str, str]]:
-    """Resources (custom), children per component URN, and a short id per URN."""
+def _walk(run: MockRun) -> Iterator[tuple[str, Registration, str, int]]:
+    """The component tree, depth first: ("open"|"close", component) around its children, ("node", resource)."""
     shown = [r for r in run.resources if r.type != "pulumi:pulumi:Stack"]
     ids = {r.urn: f"n{i}" for i, r in enumerate(shown)}
     children: dict[str, list[Registration]] = {}
     for r in shown:
         children.setdefault(r.parent, []).append(r)
-    return shown, children, ids
+
+    def visit(parent: str, depth: int) -> Iterator[tuple[str, Registration, str, int]]:
+        for r in children.get(parent, []):
+            if r.custom:
+                yield "node", r, ids[r.urn], depth
+            else:
+                yield "open", r, ids[r.urn], depth
+                yield from visit(r.urn, depth + 1)
+                yield "close", r, ids[r.urn], depth
+
+    for root in sorted({r.parent for r in shown} - set(ids)):
+        yield from visit(root, 1)
 
 
 def edges(run: MockRun) -> list[tuple[str, str]]:
@@ -28,44 +41,37 @@ def edges(run: MockRun) -> list[tuple[str, str]]:
     return [(dep, r.urn) for r in run.resources if r.custom for dep in dict.fromkeys(r.dependencies) if dep in shown]
 
 
+def _ids(run: MockRun) -> dict[str, str]:
+    return {r.urn: node_id for _, r, node_id, _ in _walk(run)}
+
+
 def mermaid(run: MockRun) -> str:
-    shown, children, ids = _layout(run)
     lines = ["flowchart LR", "  classDef protected stroke-width:3px,stroke:#b00"]
-
-    def emit(parent: str, indent: str) -> None:
-        for r in children.get(parent, []):
-            if r.custom:
-                lines.append(f'{indent}{ids[r.urn]}["{_label(r)}"]' + (":::protected" if r.protect else ""))
-            else:
-                lines.append(f'{indent}subgraph {ids[r.urn]}["{_label(r)}"]')
-                emit(r.urn, indent + "  ")
-                lines.append(f"{indent}end")
-
-    roots = {r.parent for r in shown} - {r.urn for r in shown}
-    for root in sorted(roots):
-        emit(root, "  ")
+    for kind, r, node_id, depth in _walk(run):
+        indent = "  " * depth
+        if kind == "node":
+            lines.append(f'{indent}{node_id}["{_label(r)}"]' + (":::protected" if r.protect else ""))
+        elif kind == "open":
+            lines.append(f'{indent}subgraph {node_id}["{_label(r)}"]')
+        else:
+            lines.append(f"{indent}end")
+    ids = _ids(run)
     lines += [f"  {ids[a]} --> {ids[b]}" for a, b in edges(run)]
     return "\n".join(lines) + "\n"
 
 
 def dot(run: MockRun) -> str:
-    shown, children, ids = _layout(run)
     lines = ["digraph stack {", "  rankdir=LR;", "  node [shape=box];"]
-
-    def emit(parent: str, indent: str) -> None:
-        for r in children.get(parent, []):
-            label = _label(r).replace('"', "'")
-            if r.custom:
-                style = ", penwidth=3, color=red" if r.protect else ""
-                lines.append(f'{indent}{ids[r.urn]} [label="{label}"{style}];')
-            else:
-                lines.append(f'{indent}subgraph cluster_{ids[r.urn]} {{ label="{label}";')
-                emit(r.urn, indent + "  ")
-                lines.append(f"{indent}}}")
-
-    roots = {r.parent for r in shown} - {r.urn for r in shown}
-    for root in sorted(roots):
-        emit(root, "  ")
+    for kind, r, node_id, depth in _walk(run):
+        indent, label = "  " * depth, _label(r).replace('"', "'")
+        if kind == "node":
+            style = ", penwidth=3, color=red" if r.protect else ""
+            lines.append(f'{indent}{node_id} [label="{label}"{style}];')
+        elif kind == "open":
+            lines.append(f'{indent}subgraph cluster_{node_id} {{ label="{label}";')
+        else:
+            lines.append(f"{indent}}}")
+    ids = _ids(run)
     lines += [f"  {ids[a]} -> {ids[b]};" for a, b in edges(run)]
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -35,25 +35,22 @@ class Perimeter:
     exempt_principal_arns: tuple[str, ...] = ()
 
 
+def _deny_everything(sid: str, bucket_arn: str, *conditions: iam.ConditionElement) -> iam.Statement:
+    """Deny s3:* on the bucket and its objects to every principal, when all `conditions` hold."""
+    return iam.Statement(
+        Sid=sid,
+        Effect=iam.Deny,
+        Principal=iam.Principal("*"),
+        Action=[s3.Action("*")],
+        Resource=[bucket_arn, f"{bucket_arn}/*"],
+        Condition=iam.Condition(list(conditions) if len(conditions) > 1 else conditions[0]),
+    )
+
+
 def _tls_statements(bucket_arn: str) -> list[iam.Statement]:
-    resources = [bucket_arn, f"{bucket_arn}/*"]
     return [
-        iam.Statement(
-            Sid=SID_DENY_INSECURE_TRANSPORT,
-            Effect=iam.Deny,
-            Principal=iam.Principal("*"),
-            Action=[s3.Action("*")],
-            Resource=resources,
-            Condition=iam.Condition(iam.Bool("aws:SecureTransport", "false")),
-        ),
-        iam.Statement(
-            Sid=SID_DENY_OLD_TLS,
-            Effect=iam.Deny,
-            Principal=iam.Principal("*"),
-            Action=[s3.Action("*")],
-            Resource=resources,
-            Condition=iam.Condition(iam.NumericLessThan("s3:TlsVersion", "1.2")),
-        ),
+        _deny_everything(SID_DENY_INSECURE_TRANSPORT, bucket_arn, iam.Bool("aws:SecureTransport", "false")),
+        _deny_everything(SID_DENY_OLD_TLS, bucket_arn, iam.NumericLessThan("s3:TlsVersion", "1.2")),
     ]
 
 
@@ -64,35 +61,25 @@ def _perimeter_statements(bucket_arn: str, perimeter: Perimeter | None) -> list[
     service principals (log delivery, replication by S3), which aws:PrincipalIsAWSService exempts."""
     if perimeter is None or not perimeter.account_ids:
         return []
-    resources = [bucket_arn, f"{bucket_arn}/*"]
     outside: dict[str, object] = {"aws:PrincipalAccount": list(perimeter.account_ids)}
     if perimeter.organization_id:  # AND: outside both the accounts and the organization
         outside["aws:PrincipalOrgID"] = perimeter.organization_id
     statements = [
-        iam.Statement(
-            Sid=SID_DENY_OUTSIDE_IDENTITIES,
-            Effect=iam.Deny,
-            Principal=iam.Principal("*"),
-            Action=[s3.Action("*")],
-            Resource=resources,
-            Condition=iam.Condition([iam.StringNotEqualsIfExists(outside), iam.BoolIfExists("aws:PrincipalIsAWSService", "false")]),
+        _deny_everything(
+            SID_DENY_OUTSIDE_IDENTITIES,
+            bucket_arn,
+            iam.StringNotEqualsIfExists(outside),
+            iam.BoolIfExists("aws:PrincipalIsAWSService", "false"),
         )
     ]
     if perimeter.vpc_endpoint_ids:
         statements.append(
-            iam.Statement(
-                Sid=SID_DENY_OUTSIDE_NETWORK,
-                Effect=iam.Deny,
-                Principal=iam.Principal("*"),
-                Action=[s3.Action("*")],
-                Resource=resources,
-                Condition=iam.Condition(
-                    [
-                        iam.StringNotEqualsIfExists("aws:SourceVpce", list(perimeter.vpc_endpoint_ids)),
-                        iam.ArnNotLike("aws:PrincipalArn", list(perimeter.exempt_principal_arns)),
-                        iam.BoolIfExists({"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"}),
-                    ]
-                ),
+            _deny_everything(
+                SID_DENY_OUTSIDE_NETWORK,
+                bucket_arn,
+                iam.StringNotEqualsIfExists("aws:SourceVpce", list(perimeter.vpc_endpoint_ids)),
+                iam.ArnNotLike("aws:PrincipalArn", list(perimeter.exempt_principal_arns)),
+                iam.BoolIfExists({"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"}),
             )
         )
     return statements
