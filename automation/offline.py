@@ -123,6 +123,9 @@ class StoreMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "aws:index/getRegion:getRegion":  # the provider's region (explicit providers: theirs)
+            region = self.provider_regions.get((args.provider or "").rsplit("::", 1)[-1], self.region)
+            return {"region": region, "name": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com", "description": region}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/mock", "userId": "mock"}
         return {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -26,7 +26,7 @@ from .settings import (
 )
 
 # Args that may be Outputs (values of other resources) and are deferred as such.
-DEFERRABLE = ("eks_oidc_provider_arn", "kms_key_arn", "static_access_key_id", "static_secret_access_key")
+DEFERRABLE = ("eks_oidc_provider_arn", "kms_key_arn", "static_access_key_id", "static_secret_access_key", "kms_key_admin_arns", "tags")
 SECRET_ARGS = ("static_access_key_id", "static_secret_access_key")
 PROVIDER_KEYS = (ALLOWED_ACCOUNTS_KEY, ASSUME_ROLES_KEY, KUBE_CONTEXT_KEY)
 
@@ -48,12 +48,15 @@ class StoreInputs:
         return arg in self.outputs
 
 
-def _stand_in(arg: str, region: str, account: str) -> str:
+def _stand_in(arg: str, region: str, account: str) -> Any:
     partition = names.partition_of(region)
-    return {
+    stand_ins: dict[str, Any] = {
         "eks_oidc_provider_arn": f"arn:{partition}:iam::{account}:oidc-provider/oidc.eks.{region}.amazonaws.com/id/{'0' * 32}",
         "kms_key_arn": f"arn:{partition}:kms:{region}:{account}:key/{'0' * 8}-0000-0000-0000-{'0' * 12}",
-    }.get(arg, "[secret]")  # a secret stand-in skips the format check, as a stack file's ciphertext does
+        "kms_key_admin_arns": [],
+        "tags": {},
+    }
+    return stand_ins.get(arg, "[secret]")  # a secret stand-in skips the format check, as a stack file's ciphertext does
 
 
 def provider_config() -> dict[str, Any]:
@@ -98,13 +101,14 @@ def resolve(stack: str, args: Mapping[str, Any], provider: Mapping[str, Any] | N
 
     def checked(arg: str, value: Any) -> Any:
         key = f"{names.PROJECT}:{to_camel(arg)}"
-        load_settings(stack, {**raw, key: value}, frozenset(secret_keys), region)  # raises the same one-line ConfigError
-        return value
+        resolved = load_settings(stack, {**raw, key: value}, frozenset(secret_keys), region)  # the same one-line ConfigError
+        return getattr(resolved.config, arg) if arg in ("tags", "kms_key_admin_arns") else value  # normalised
 
     validated = {arg: output.apply(lambda value, arg=arg: checked(arg, value)) for arg, output in outputs.items()}
     for arg in SECRET_ARGS:
         if arg in validated:
             validated[arg] = pulumi.Output.secret(validated[arg])
+    settings = replace(settings, deferred={arg: validated[arg] for arg in ("tags", "kms_key_admin_arns") if arg in validated})
     return StoreInputs(settings, validated)
 
 

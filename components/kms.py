@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ class ArtifactKeyArgs:
     account_id: pulumi.Input[str]
     partition: str
     region: str
-    admin_arns: tuple[str, ...] = ()
+    admin_arns: pulumi.Input[Sequence[str]] = ()
     rotation_days: int = 365
     deletion_window_days: int = 30
     tags: dict[str, str] | None = None
@@ -37,7 +38,7 @@ def key_args(settings: Settings, alias: str, account_id: pulumi.Input[str], regi
         account_id=account_id,
         partition=settings.partition,
         region=region,
-        admin_arns=c.kms_key_admin_arns,
+        admin_arns=settings.key_admins,
         rotation_days=c.kms_key_rotation_days,
         deletion_window_days=c.kms_deletion_window_days,
         tags=settings.tags,
@@ -54,8 +55,8 @@ class ArtifactKey(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ArtifactKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(KEY_COMPONENT_TYPE, name, None, opts)
-        policy = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: policies.key_policy(account, args.partition, args.region, args.admin_arns, args.via_services)
+        policy = pulumi.Output.all(args.account_id, args.admin_arns).apply(
+            lambda v: policies.key_policy(v[0], args.partition, args.region, v[1], args.via_services)
         )
         self.key = aws.kms.Key(
             name,

@@ -10,7 +10,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -47,6 +47,9 @@ class Settings:
     account_ids: tuple[str, ...] = ()
     assume_role_arns: tuple[str, ...] = ()
     kube_context: str = ""
+    # Component args that arrived as Outputs of other resources (components.inputs), by arg name:
+    # validated when they resolve; `tags` and `key_admins` hand them on.
+    deferred: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def partition(self) -> str:
@@ -83,9 +86,18 @@ class Settings:
         return {"path": c.iam_path, **({"permissions_boundary": c.iam_permissions_boundary_arn} if c.iam_permissions_boundary_arn else {})}
 
     @property
-    def tags(self) -> dict[str, str]:
+    def tags(self) -> Any:
+        """The stack's tags (an Output when the component's `tags` came from another resource)."""
         key, value = names.MANAGED_BY_TAG
-        return {**self.config.tags, names.STACK_TAG: self.stack, key: value}
+        ours = {names.STACK_TAG: self.stack, key: value}
+        if "tags" in self.deferred:
+            return self.deferred["tags"].apply(lambda tags: {**tags, **ours})
+        return {**self.config.tags, **ours}
+
+    @property
+    def key_admins(self) -> Any:
+        """Administrators of a created key (an Output when they came from other resources)."""
+        return self.deferred.get("kms_key_admin_arns", self.config.kms_key_admin_arns)
 
 
 def oidc_issuer_of(provider_arn: str) -> str:
@@ -101,9 +113,9 @@ def _one_line(key: str, value: Any, allowed: str, why: str = "") -> ConfigError:
 
 
 def _allowed_for(key: str) -> str:
-    for name, field in StoreConfig.model_fields.items():
-        if (field.alias or name) == key:
-            return (field.json_schema_extra or {}).get("allowed", "")  # type: ignore[union-attr]
+    for name, declared in StoreConfig.model_fields.items():
+        if (declared.alias or name) == key:
+            return (declared.json_schema_extra or {}).get("allowed", "")  # type: ignore[union-attr]
     return ""
 
 

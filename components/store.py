@@ -14,9 +14,18 @@ from .inputs import StoreInputs, resolve
 from .kms import ArtifactKey, key_args
 from .kube import KubeflowKubernetesConfig
 from .replication import ArtifactReplica, ArtifactReplicaArgs
-from .settings import Settings
+from .settings import ConfigError, Settings
 
 LOG_RETENTION_DAYS = 365
+
+
+def _same_region(expected: str, actual: str | None) -> str:
+    if actual and actual != expected:
+        raise ConfigError(
+            f"{names.PROJECT}:region: invalid value {expected!r} (the AWS provider deploys into {actual}); "
+            f"allowed: the provider's region {actual!r} (pass region, or set aws:region)"
+        )
+    return expected
 
 
 def type_token() -> str:
@@ -142,7 +151,11 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             if c.manage_kubernetes
             else None
         )
-        self.region = pulumi.Output.from_input(settings.region)
+        # The AWS provider this component runs with (the consumer's, or the stack's default) must
+        # deploy into the region the names and policy documents were built for: checked, not assumed.
+        self.region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region.apply(
+            lambda actual: _same_region(settings.region, actual)
+        )
         self.s3_endpoint = pulumi.Output.from_input(settings.s3_endpoint)
         self.pipeline_role_arn = pulumi.Output.from_input(self.access.pipeline_role_arn)
         self.ui_role_arn = pulumi.Output.from_input(self.access.ui_role_arn)

@@ -101,7 +101,53 @@ def test_plain_values_are_validated_up_front() -> None:
     consumer_stack()
     with pytest.raises(ConfigError, match="kubeflow-artifact-store:encryption: invalid value 'sse-c'"):
         KubeflowArtifactStore("artifacts", {"region": "us-east-1", "eks_oidc_provider_arn": OIDC, "encryption": "sse-c"})
-    with pytest.raises(ConfigError, match="profileNamespaces: an Output is not accepted here"):
+    with pytest.raises(ConfigError, match="profileNamespaces: an Output is not accepted here \\(it decides which resources exist\\)"):
         KubeflowArtifactStore(
             "artifacts", {"region": "us-east-1", "eks_oidc_provider_arn": OIDC, "profile_namespaces": pulumi.Output.from_input(["a"])}
         )
+
+
+def test_tags_and_key_admins_may_come_from_other_resources(tmp_path: Path) -> None:
+    """Outputs for tags and key administrators: merged and placed in the key policy once resolved."""
+    from automation.offline import ROOT, run_program
+
+    program = tmp_path / "program.py"
+    program.write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        "import pulumi\nfrom components import KubeflowArtifactStore\n"
+        "team = pulumi.Output.from_input({'team': 'ml', 'cost-center': 1234})\n"
+        "admins = pulumi.Output.from_input(['arn:aws:iam::123456789012:role/platform-admin'])\n"
+        f"KubeflowArtifactStore('kf', {{'region': 'us-east-1', 'eks_oidc_provider_arn': {OIDC!r}, 'encryption': 'sse-kms',"
+        " 'tags': team, 'kms_key_admin_arns': admins})\n"
+    )
+    run = run_program("dev", {"aws:region": "us-east-1"}, program=program)
+    bucket = run.one("aws:s3/bucket:Bucket", "artifacts")
+    assert bucket.inputs["tags"] == {
+        "team": "ml",
+        "cost-center": "1234",
+        "pulumi-stack": "dev",
+        "managed-by": "pulumi/kubeflow-artifact-store",
+    }
+    policy = json.loads(run.one("aws:kms/key:Key").inputs["policy"])
+    admins = next(s for s in policy["Statement"] if s["Sid"] == "AllowKeyAdministration")
+    assert admins["Principal"] == {"AWS": ["arn:aws:iam::123456789012:role/platform-admin"]}
+
+
+def test_an_invalid_admin_arriving_as_an_output_fails_with_the_one_line_message() -> None:
+    from pulumi.runtime.stack import _sync_await
+
+    from components.inputs import resolve
+    from components.settings import ConfigError
+
+    consumer_stack()
+    inputs = resolve(
+        "dev",
+        {
+            "region": "us-east-1",
+            "eks_oidc_provider_arn": OIDC,
+            "encryption": "sse-kms",
+            "kms_key_admin_arns": pulumi.Output.from_input(["admin"]),
+        },
+    )
+    with pytest.raises(ConfigError, match='kubeflow-artifact-store:kmsKeyAdminArns: invalid value \\["admin"\\]'):
+        _sync_await(inputs.value("kms_key_admin_arns").future())

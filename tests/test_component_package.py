@@ -113,3 +113,21 @@ def test_every_child_uses_the_providers_the_consumer_passes(tmp_path: Path) -> N
     for r in children:
         expected = providers["team-k8s"] if r.type.startswith("kubernetes:") else providers["team-aws"]
         assert r.provider.startswith(expected + "::"), (r.name, r.provider)
+
+
+def test_a_region_other_than_the_providers_fails_the_deployment(tmp_path: Path) -> None:
+    """The component checks the region it was given against the provider it runs with (getRegion)."""
+    body = (
+        "import pulumi, pulumi_aws as aws\n"
+        "from components import KubeflowArtifactStore\n"
+        "a = aws.Provider('team-aws', region='eu-west-1')\n"
+        f"s = KubeflowArtifactStore('kf', {{'region': 'us-east-1', 'eks_oidc_provider_arn': {OIDC!r}}},"
+        " opts=pulumi.ResourceOptions(providers={'aws': a}))\n"
+        "pulumi.export('region', s.region)"
+    )
+    with pytest.raises(
+        Exception, match=r"kubeflow-artifact-store:region: invalid value 'us-east-1' \(the AWS provider deploys into eu-west-1\)"
+    ):
+        run_program("dev", {"aws:region": "us-east-1"}, program=_program(tmp_path, body))
+    same = body.replace("'us-east-1', 'eks", "'eu-west-1', 'eks").replace(OIDC, OIDC.replace("us-east-1", "eu-west-1"))
+    assert run_program("dev", {"aws:region": "us-east-1"}, program=_program(tmp_path, same)).exports["region"] == "eu-west-1"
