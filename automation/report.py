@@ -85,9 +85,10 @@ def _short(type_: str) -> str:
 
 def resource_tree(title: str, nodes: list[Node], verbose: bool) -> Tree:
     """Components, then their children (by URN, as `pulumi preview` nests them); without
-    --verbose, a component's plain resources are summed up on one line."""
+    --verbose, a component's plain resources are summed up on one line. Sorted by type and name:
+    registration order varies from run to run, and the same stack must print the same tree."""
     children: dict[str, list[Node]] = {}
-    for node in nodes:
+    for node in sorted(nodes, key=lambda n: (n.type, n.name)):
         children.setdefault(node.parent, []).append(node)
     tree = Tree(title)
 
@@ -116,7 +117,9 @@ def scorecard_table(findings: list[Finding], width: int, verbose: bool = False) 
     fixed = {"mark": 4, "control": 9, "resources": 14}
     longest = max((len(r.title) for r in rows), default=10)
     title_width = max(10, min(longest, width - sum(fixed.values()) - 3))  # three one-space gaps between columns
-    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold", expand=False)
+    # One space after each column (rich's default pads both sides, which would overflow and make
+    # rich shrink every column, the control ids included).
+    table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), show_header=True, header_style="bold", expand=False)
     table.add_column("", no_wrap=True, width=fixed["mark"])
     table.add_column("control", no_wrap=True, width=fixed["control"])
     table.add_column("title", overflow="ellipsis", no_wrap=True, width=title_width)

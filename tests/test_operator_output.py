@@ -3,6 +3,7 @@ graphs of the stack, the pipeline table and --skip-verify."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -12,11 +13,14 @@ from pathlib import Path
 
 import pydot
 import pytest
+from rich.console import Console
 
 from automation import cli
 from automation.check import run_check
 from automation.graph import dot, edges, mermaid
 from automation.offline import ROOT
+from automation.report import Node, resource_tree
+from rules import CONTROLS
 from tests.conftest import cli_in, project_copy
 from tests.test_driver import Harness
 
@@ -39,6 +43,21 @@ def test_check_fits_the_terminal_width(columns: int) -> None:
     starts = [i for i, line in enumerate(lines) if re.search(r"─ (check (dev|staging|prod)|summary) ─", line)]
     assert len(starts) == 4 and all(b - a <= 50 for a, b in zip(starts, starts[1:], strict=False))  # a screenful per environment
     assert lines[-3:] == [line for line in lines[-3:] if re.match(r"^(dev|staging|prod): ok \(", line)]
+    # The control id is what people search for: never cut, whatever the width.
+    shown = set(re.findall(r"^\S+\s+(KF-\S+)", result.stdout, re.M))
+    assert shown == {c.id for c in CONTROLS}, shown ^ {c.id for c in CONTROLS}
+
+
+def test_the_tree_is_the_same_whatever_the_registration_order() -> None:
+    nodes = [Node(r.urn, r.parent, r.type, r.name) for r in run_check("prod").run.resources if r.type != "pulumi:pulumi:Stack"]
+
+    def render(order: list[Node]) -> str:
+        out = Console(width=80, record=True, file=io.StringIO())
+        out.print(resource_tree("tree", order, verbose=False))
+        return out.export_text()
+
+    assert render(nodes) == render(nodes[::-1])
+    assert render(nodes).index("ArtifactKey kubeflow-key") < render(nodes).index("KubeflowAccess kubeflow-access")
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
