@@ -133,10 +133,13 @@ def scorecard_table(findings: list[Finding], width: int, verbose: bool = False) 
 
 
 def findings_table(findings: list[Finding]) -> Table:
-    """--verbose: every (control, resource) finding."""
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("control", "verdict", "resource", "detail"):
-        table.add_column(column, overflow="ellipsis", no_wrap=True)
+    """--verbose: every (control, resource) finding. Nothing is cut: --verbose is asked for the
+    detail, so long resource names and reasons fold onto more lines instead."""
+    table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
+    table.add_column("control", no_wrap=True, min_width=9)
+    table.add_column("verdict", overflow="fold", min_width=6, max_width=12)
+    table.add_column("resource", overflow="fold", ratio=2)
+    table.add_column("detail", overflow="fold", ratio=3)
     for f in findings:
         table.add_row(f.control, f.verdict, f.resource, f.detail or f.title)
     return table

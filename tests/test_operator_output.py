@@ -48,6 +48,20 @@ def test_check_fits_the_terminal_width(columns: int) -> None:
     assert shown == {c.id for c in CONTROLS}, shown ^ {c.id for c in CONTROLS}
 
 
+def test_verbose_lists_every_finding_whole_at_80_columns() -> None:
+    result = _run("check", "--env", "dev", "--verbose", COLUMNS="80", NO_COLOR="1")
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = next(i for i, line in enumerate(lines) if line.startswith("control "))
+    start, end = lines[header].index("resource"), lines[header].index("detail")
+    table = lines[header + 1 :]
+    rows = [line.split()[:2] for line in table if line.startswith("KF-")]
+    findings = run_check("dev").findings
+    assert sorted(rows) == sorted([f.control, f.verdict] for f in findings)
+    for f in findings:  # folded, not cut: each resource name is all there, in its column
+        assert f.resource in "".join(line[start:end].strip() for line in table), f.resource
+
+
 def test_the_tree_is_the_same_whatever_the_registration_order() -> None:
     nodes = [Node(r.urn, r.parent, r.type, r.name) for r in run_check("prod").run.resources if r.type != "pulumi:pulumi:Stack"]
 
