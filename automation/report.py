@@ -115,7 +115,8 @@ def scorecard_table(findings: list[Finding], width: int, verbose: bool = False) 
     """One line per control; the title takes what the terminal leaves and is cut with an ellipsis."""
     rows = control_rows(findings)
     fixed = {"mark": 4, "control": 9, "resources": 14}
-    longest = max((len(r.title) for r in rows), default=10)
+    shown_failures = [f for r in rows for f in (r.failures if (r.verdict == FAIL or verbose) else ())]
+    longest = max((len(text) for text in [r.title for r in rows] + shown_failures), default=10)
     title_width = max(10, min(longest, width - sum(fixed.values()) - 3))  # three one-space gaps between columns
     # One space after each column (rich's default pads both sides, which would overflow and make
     # rich shrink every column, the control ids included).
@@ -128,7 +129,8 @@ def scorecard_table(findings: list[Finding], width: int, verbose: bool = False) 
         style = "red" if row.verdict == FAIL else "green" if row.verdict == PASS else "yellow"
         table.add_row(f"[{style}]{MARKS.get(row.verdict, '--')}[/{style}]", row.control, row.title, row.tally())
         for failure in row.failures if (row.verdict == FAIL or verbose) else ():
-            table.add_row("", "", f"[{style}]{failure}[/{style}]", "")
+            # A reason is what the on-call needs: it wraps, never cut like a title.
+            table.add_row("", "", Text(failure, style=style, no_wrap=False, overflow="fold"), "")
     return table
 
 

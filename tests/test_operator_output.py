@@ -19,8 +19,8 @@ from automation import cli
 from automation.check import run_check
 from automation.graph import dot, edges, mermaid
 from automation.offline import ROOT
-from automation.report import Node, resource_tree
-from rules import CONTROLS
+from automation.report import Node, resource_tree, scorecard_table
+from rules import CONTROLS, FAIL, Finding
 from tests.conftest import cli_in, project_copy
 from tests.test_driver import Harness
 
@@ -60,6 +60,17 @@ def test_verbose_lists_every_finding_whole_at_80_columns() -> None:
     assert sorted(rows) == sorted([f.control, f.verdict] for f in findings)
     for f in findings:  # folded, not cut: each resource name is all there, in its column
         assert f.resource in "".join(line[start:end].strip() for line in table), f.resource
+
+
+def test_a_failure_reason_is_shown_whole_at_80_columns() -> None:
+    reason = "bucket policy has no Deny on aws:SecureTransport false, so plain HTTP requests reach the objects"
+    failing = Finding("KF-S3-05", "Bucket policy denies requests without TLS", "high", (), "kubeflow-artifacts", FAIL, reason)
+    out = Console(width=80, record=True, file=io.StringIO())
+    out.print(scorecard_table([failing], out.width))
+    text = out.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "KF-S3-05" in text and "FAIL" in text
+    assert " ".join(text.split()).count(f"kubeflow-artifacts: {reason}") == 1, text
 
 
 def test_the_tree_is_the_same_whatever_the_registration_order() -> None:
