@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
 from .report import (
     Node,
     console,
@@ -73,10 +75,11 @@ def verify(args: argparse.Namespace) -> int:
         out = console()
         out.rule(f"verify {args.env}: {report.bucket} ({report.api_calls} API calls)")
         out.print(scorecard_table(report.findings, out.width, args.verbose))
+        # Notes and problems quote names and lists ("[bucketName, region]"): text, never markup.
         for line in report.notes:
-            out.print(line, overflow="ellipsis", no_wrap=False)
+            out.print(line, markup=False)
         for line in report.problems:
-            out.print(f"[red]FAIL[/red] {line}")
+            out.print(Text.assemble(("FAIL", "red"), " ", line))
     return report.exit_code
 
 

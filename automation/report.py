@@ -96,10 +96,10 @@ def resource_tree(title: str, nodes: list[Node], verbose: bool) -> Tree:
         leaves = [c for c in children.get(parent, []) if c.urn not in children]
         for child in children.get(parent, []):
             if child.urn in children:
-                add(branch.add(f"[bold]{_short(child.type)}[/bold] {child.name}"), child.urn)
+                add(branch.add(Text.assemble((_short(child.type), "bold"), f" {child.name}")), child.urn)
         if verbose:
             for leaf in leaves:
-                branch.add(f"{_short(leaf.type)} {leaf.name}")
+                branch.add(Text(f"{_short(leaf.type)} {leaf.name}"))
         elif leaves:
             kinds = Counter(_short(leaf.type) for leaf in leaves)
             listed = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in kinds.items())

@@ -208,3 +208,22 @@ def test_help_speaks_to_users_with_an_example_per_command() -> None:
     ):
         text = _run(command, "--help").stdout
         assert "example:\n  python -m automation" in text or "example:\n  pulumi" in text, command
+
+
+def test_verify_prints_notes_and_problems_as_text_not_markup(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from automation import verify
+
+    report = verify.VerifyReport(
+        "dev",
+        "kf-artifacts-dev",
+        [],
+        3,
+        notes=["kubeflow: configmap keys [bucketName, region] owned by [kubectl-edit]"],
+        problems=["team-a/mlpipeline-minio-artifact: [accesskey] missing"],
+    )
+    monkeypatch.setattr(verify, "run_verify", lambda *args: report)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli.main(["verify", "--env", "dev"]) == 1
+    out = capsys.readouterr().out
+    assert "keys [bucketName, region] owned by [kubectl-edit]" in out
+    assert "FAIL team-a/mlpipeline-minio-artifact: [accesskey] missing" in out
