@@ -38,7 +38,7 @@ def _walk(run: MockRun) -> Iterator[tuple[str, Registration, str, int]]:
 def edges(run: MockRun) -> list[tuple[str, str]]:
     """(dependency URN, dependent URN) between resources shown."""
     shown = {r.urn for r in run.resources if r.custom}
-    return [(dep, r.urn) for r in run.resources if r.custom for dep in dict.fromkeys(r.dependencies) if dep in shown]
+    return [(dep, r.urn) for r in run.resources if r.custom for dep in sorted(set(r.dependencies)) if dep in shown]
 
 
 def _ids(run: MockRun) -> dict[str, str]:

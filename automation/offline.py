@@ -7,6 +7,7 @@ are secret), so the same inventory serves the rules, the tests and the critical-
 
 from __future__ import annotations
 
+import graphlib
 import json
 import runpy
 from collections.abc import Mapping
@@ -213,7 +214,25 @@ def run_program(
     if root is not None:
         root._finish()  # registers the stack outputs, as the engine does at the end of a run
         _sync_await(run_pulumi_func(lambda: None))
-    return MockRun(monitor.registrations, monitor.stack_outputs, monitor.secret_outputs)
+    return MockRun(in_stable_order(monitor.registrations), monitor.stack_outputs, monitor.secret_outputs)
+
+
+def in_stable_order(registrations: list[Registration]) -> list[Registration]:
+    """Registration order varies from run to run (outputs resolve concurrently). Keep what the
+    engine's state guarantees (a parent, a provider and every dependency before the resource) and
+    break ties by URN, so the same stack gives the same inventory, findings, graph and report."""
+    by_urn = {r.urn: r for r in registrations}
+    graph = graphlib.TopologicalSorter()
+    for r in registrations:
+        before = [r.parent, r.provider.rsplit("::", 1)[0], *r.dependencies]
+        graph.add(r.urn, *(urn for urn in before if urn in by_urn and urn != r.urn))
+    graph.prepare()
+    ordered: list[Registration] = []
+    while graph.is_active():
+        ready = sorted(graph.get_ready())
+        ordered += [by_urn[urn] for urn in ready]
+        graph.done(*ready)
+    return ordered
 
 
 def _as_config_text(value: Any) -> str:
