@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 # Re-installs whenever a requirements file changes (the stamp is older than it).
 STAMP := $(VENV)/.installed
 
-.PHONY: setup check test lint bench lock
+.PHONY: setup check checkov checkov-setup test lint bench lock
 # Installs the ranges of requirements*.txt at the exact versions of requirements.lock.
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,6 +22,21 @@ lock:
 
 setup: $(STAMP)
 
+# Checkov in its own environment: its exact pins would fight the program's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+checkov-setup: $(CHECKOV_STAMP)
+
+# Checkov's own checks on every environment's planned resources (offline).
+checkov: $(STAMP) $(CHECKOV_STAMP)
+	for env in $$($(PY) -c "from automation.environments import environments; print(*[e.name for e in environments()])"); do \
+	  $(PY) -m automation checkov --env $$env || exit $$?; done
+
 # The main job, offline: run the program under mocks for every stack and score it.
 check: $(STAMP)
 	$(PY) -m automation check
@@ -30,7 +45,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP) lint
+test: $(STAMP) $(CHECKOV_STAMP) lint
 	$(PY) -m pytest -n 2
 
 bench: $(STAMP)

@@ -1,6 +1,6 @@
 """python -m automation: check, deploy and verify the Kubeflow artifact store, per environment.
 
-Offline (no cloud): check, manifests, permissions. Live AWS: verify. With the Pulumi CLI:
+Offline (no cloud): check, checkov, manifests, permissions. Live AWS: verify. With the Pulumi CLI:
 preview, up, refresh, repair, destroy, outputs, promote, pipeline. Exit codes: 0 ok,
 1 a check, gate or operation failed, 2 bad arguments or configuration (nothing was run)."""
 
@@ -30,6 +30,7 @@ EXAMPLES = {
     "manifests": "pulumi stack output --json --stack prod > out.json\n"
     "python -m automation manifests --env prod --outputs out.json --out gitops/prod",
     "permissions": "python -m automation permissions --env prod --for deploy",
+    "checkov": "make checkov-setup\npython -m automation checkov --env prod --plan-out prod-plan.json",
     "outputs": "python -m automation outputs --env dev --json",
     "promote": "python -m automation promote --to staging",
     "pipeline": "python -m automation pipeline --preview-only --format markdown\npython -m automation pipeline --through prod --yes",
@@ -90,6 +91,8 @@ def _parser(env_names: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace the YAML files of an existing, non-empty directory")
     p.add_argument("--include-secrets", action="store_true", help="static credentials: also write the Secrets holding them")
     p.add_argument("--outputs", help="`pulumi stack output --json` saved to a file, instead of reading the stack")
+    p = command("checkov", "Checkov's own checks on what the program would create (offline), against the documented exceptions")
+    p.add_argument("--plan-out", help="also keep the Terraform JSON plan Checkov read, for another scanner")
     p = command("permissions", "the least-privilege IAM policy and cluster RBAC a role needs for this stack")
     p.add_argument("--for", dest="role", choices=("deploy", "plan", "verify"), default="deploy", help="which role (default: deploy)")
     p = command("outputs", "the stack outputs; secrets shown as [secret]")
@@ -242,6 +245,8 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
             return commands.manifests(args)
         if args.command == "permissions":
             return commands.permissions(args)
+        if args.command == "checkov":
+            return commands.checkov(args)
         for name in (getattr(args, "env", None), getattr(args, "to", None), getattr(args, "through", None)):
             if name:
                 environment(name)  # an unknown name: one line, exit 2, before the CLI is looked for

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 
+from .errors import UsageError
 from .report import (
     Node,
     console,
@@ -134,3 +136,36 @@ def preview_markdown(results: list[dict[str, Any]]) -> str:
         + markdown_table(("environment", "status", "changes", "needs attention", "not judged at preview"), rows)
         + "\n"
     )
+
+
+def checkov(args: argparse.Namespace) -> int:
+    """Exit 1 on a failed check that is neither a documented exception nor waived by the
+    environment's baseline, or on an exception that passes now (the list must stay true); 2 when
+    Checkov is not installed."""
+    from rules import WAIVED
+
+    from .check import run_check
+    from .checkov import CheckovMissingError, run_checkov
+    from .tfplan import write_terraform_plan
+
+    report = run_check(args.env, warn=lambda line: print(line, file=sys.stderr))
+    if args.plan_out:
+        write_terraform_plan(report.run, args.plan_out)
+    waived = {benchmark: f.control for f in report.findings if f.verdict == WAIVED for benchmark in f.benchmarks}
+    try:
+        result = run_checkov(report.run, waived)
+    except CheckovMissingError as error:
+        raise UsageError(str(error)) from None
+    rows = [(check, address, *result.why(check, address)) for check, address in result.failed]
+    stale = result.stale_exceptions()
+    if args.json:
+        failed = [{"check": c, "resource": a, "verdict": v, "why": w} for c, a, v, w in rows]
+        emit_json({"command": "checkov", "env": args.env, "passed": len(result.passed), "failed": failed, "staleExceptions": stale})
+    else:
+        for check, address, verdict, why in rows:
+            print(f"{verdict} {check} {address}" + (f": {why}" if why else ""))
+        for line in stale:
+            print(f"FAIL stale exception, the check passes now: {line}")
+        counts = Counter(verdict for *_, verdict, _ in rows)
+        print(f"{args.env}: {len(result.passed)} passed, {counts['excepted']} excepted, {counts['waived']} waived, {counts['FAIL']} failed")
+    return 1 if result.unexpected or stale else 0

@@ -247,7 +247,7 @@ def test_the_stable_order_keeps_parents_providers_and_dependencies_first() -> No
 
 
 def test_the_readme_shows_the_real_output() -> None:
-    """"What you see" is pasted from the commands; now that output is stable, it must stay true."""
+    """ "What you see" is pasted from the commands; now that output is stable, it must stay true."""
     readme = (ROOT / "README.md").read_text()
     terminal = _run("check", "--env", "prod", COLUMNS="80", NO_COLOR="1").stdout
     assert "\n".join(line.rstrip() for line in terminal.splitlines()) in readme
