@@ -38,7 +38,7 @@ def project_copy(tmp_path: Path) -> Path:
 
     target = tmp_path / "project"
     shutil.copytree(
-        ROOT, target, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pulumi-state", "bench", "tests", "manifests")
+        ROOT, target, ignore=shutil.ignore_patterns(".venv*", ".git", "__pycache__", ".pulumi-state", "bench", "tests", "manifests")
     )
     return target
 
