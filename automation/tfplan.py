@@ -46,8 +46,15 @@ TERRAFORM_TYPES = {
 # Blocks Pulumi names in the plural (a Terraform block that may repeat becomes a list property).
 SINGULAR_BLOCKS = {"rules": "rule", "transitions": "transition", "noncurrentVersionTransitions": "noncurrent_version_transition"}
 MAPS = {"tags", "tagsAll"}  # map attributes: their keys are data, never renamed
-# The attributes by which one resource names another, in the order a reference prefers them.
-IDENTIFYING = ("bucket", "arn", "keyId", "name")
+# The attributes by which other resources name one of these (state attribute, Terraform
+# attribute); any other type is named by its ARN. A BucketVersioning's `bucket` is the bucket's
+# name passed through, not an identity of its own.
+IDENTIFIED_BY: dict[str, tuple[tuple[str, str], ...]] = {
+    "aws_s3_bucket": (("bucket", "id"), ("arn", "arn")),
+    "aws_kms_key": (("arn", "arn"), ("keyId", "key_id")),
+    "aws_iam_role": (("name", "id"), ("arn", "arn")),
+    "aws_iam_user": (("name", "id"), ("arn", "arn")),
+}
 
 
 def _snake(key: str) -> str:
@@ -58,36 +65,53 @@ def _address(r: Registration) -> tuple[str, str]:
     return TERRAFORM_TYPES[r.type], re.sub(r"[^A-Za-z0-9_]", "_", r.name)
 
 
-def _own_identifiers(r: Registration) -> dict[str, str]:
-    """The attributes that identify `r` itself: computed by the provider, not passed in (a
-    BucketVersioning's `bucket` input names the bucket, not the versioning resource)."""
-    return {k: v for k in IDENTIFYING if k not in r.inputs and isinstance(v := r.state.get(k), str) and v}
+def _identifiers(r: Registration) -> dict[str, str]:
+    """Values by which other resources name `r` -> its Terraform reference ("type.name.attribute")."""
+    tf_type, tf_name = _address(r)
+    found: dict[str, str] = {}
+    for attribute, reference in IDENTIFIED_BY.get(tf_type, (("arn", "arn"),)):
+        value = r.state.get(attribute)
+        if isinstance(value, str) and value:
+            found.setdefault(value, f"{tf_type}.{tf_name}.{reference}")
+    return found
 
 
 class _Plan:
     def __init__(self, resources: list[Registration]) -> None:
         self.resources = resources
-        # Every value that identifies a planned resource -> "type.name.attribute".
-        self.targets: dict[str, str] = {}
-        for r in resources:
-            tf_type, tf_name = _address(r)
-            for attribute, value in _own_identifiers(r).items():
-                if value not in self.targets:
-                    self.targets[value] = f"{tf_type}.{tf_name}.{'id' if attribute in ('bucket', 'keyId') else attribute}"
+        self.identifiers = {r.urn: _identifiers(r) for r in resources}
+        self.dependencies = {r.urn: r.dependencies for r in resources}
 
-    def split(self, value: Any, own: set[str]) -> tuple[Any, Any]:
+    def targets(self, r: Registration) -> dict[str, str]:
+        """What `r` may reference: the resources it depends on, directly or through others (a
+        lifecycle configuration that waits for versioning still names the bucket), as a
+        Terraform reference creates a dependency. A value of no dependency stays a value."""
+        seen: set[str] = set()
+        pending = list(r.dependencies)
+        targets: dict[str, str] = {}
+        while pending:
+            urn = pending.pop()
+            if urn in seen or urn not in self.identifiers:
+                continue
+            seen.add(urn)
+            for value, reference in self.identifiers[urn].items():
+                targets.setdefault(value, reference)
+            pending += self.dependencies[urn]
+        return targets
+
+    def split(self, value: Any, targets: dict[str, str]) -> tuple[Any, Any]:
         """(planned value, configuration expression) of one attribute value, recursively."""
-        if isinstance(value, str) and value in self.targets and value not in own:
-            target = self.targets[value]
-            return None, {"references": [target, target.rsplit(".", 1)[0]]}
+        if isinstance(value, str) and value in targets:
+            return None, {"references": [targets[value], targets[value].rsplit(".", 1)[0]]}
         if isinstance(value, dict):
             value = [value]  # a single nested block: Terraform writes every block as a list
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            pairs = [self.block(v, own) for v in value]
-            return [p for p, _ in pairs], [e for _, e in pairs]
+            pairs = [self.block(v, targets) for v in value]
+            expressions = [e for _, e in pairs]
+            return [p for p, _ in pairs], expressions if any(expressions) else None
         return value, None
 
-    def block(self, attributes: dict[str, Any], own: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def block(self, attributes: dict[str, Any], targets: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
         planned: dict[str, Any] = {}
         expressions: dict[str, Any] = {}
         for key, value in attributes.items():
@@ -95,10 +119,10 @@ class _Plan:
             if key in MAPS:
                 planned[name] = value
                 continue
-            known, expression = self.split(value, own)
+            known, expression = self.split(value, targets)
             if known is not None:
                 planned[name] = known
-            if expression is not None and expression != [{}] * len(expression or []):
+            if expression:
                 expressions[name] = expression
         return planned, expressions
 
@@ -106,10 +130,10 @@ class _Plan:
         planned, configured = [], []
         for r in self.resources:
             tf_type, tf_name = _address(r)
-            own = set(_own_identifiers(r).values())
+            targets = self.targets(r)
             # Secret inputs are left out, as Terraform leaves sensitive values out of its JSON plan.
             inputs = {k: v for k, v in r.inputs.items() if k not in r.secret_inputs}
-            values, expressions = self.block(inputs, own)
+            values, expressions = self.block(inputs, targets)
             address = f"{tf_type}.{tf_name}"
             planned.append({"address": address, "mode": "managed", "type": tf_type, "name": tf_name, "values": values})
             configured.append({"address": address, "mode": "managed", "type": tf_type, "name": tf_name, "expressions": expressions})

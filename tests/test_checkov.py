@@ -121,3 +121,16 @@ def test_the_readme_lists_every_exception_with_its_reason() -> None:
     readme = (ROOT / "README.md").read_text()
     for (_, check), why in EXCEPTIONS.items():
         assert f"| {check} (" in readme and f"| {why} |" in readme, check
+
+
+def test_side_resources_reference_their_bucket_even_when_its_name_is_pinned() -> None:
+    """Checkov joins a bucket to its public access block, lifecycle... by these references."""
+    for plan in (
+        terraform_plan(run_check("dev").run),
+        terraform_plan(run("dev", bucketName="kf-pinned-artifacts")),
+        terraform_plan(run_check("prod").run),
+    ):
+        expressions = {r["address"]: r["expressions"] for r in plan["configuration"]["root_module"]["resources"]}
+        for address in ("public_access_block.kubeflow_artifacts_public_access", "lifecycle_configuration.kubeflow_artifacts_lifecycle"):
+            bucket = expressions[f"aws_s3_bucket_{address}"]["bucket"]["references"]
+            assert bucket == ["aws_s3_bucket.kubeflow_artifacts.id", "aws_s3_bucket.kubeflow_artifacts"], address
