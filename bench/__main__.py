@@ -20,18 +20,21 @@ sys.path.insert(0, str(ROOT))
 from automation.offline import MockRun, run_program  # noqa: E402
 from automation.stackfiles import read_stack_config  # noqa: E402
 
-RUNS = 5
+RUNS = 7
 FLOOR_IMPORTS = "import pulumi, pulumi_aws.s3, pulumi_aws.kms, pulumi_aws.iam, pulumi_kubernetes.core.v1"
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789"
 
 
-def _median_seconds(command: list[str]) -> float:
-    times = []
+def _interleaved_medians(commands: dict[str, list[str]]) -> dict[str, float]:
+    """Median wall time of each command, run in rounds (a, b, c, a, b, c, ...): this machine's speed
+    drifts by 10-20% over a minute, and a ratio of two medians taken minutes apart carries it."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(RUNS):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def sdk_classes_floor() -> str:
@@ -54,26 +57,33 @@ def sdk_classes_floor() -> str:
 
 
 def floor_vs_check() -> list[dict[str, Any]]:
-    floor = _median_seconds([sys.executable, "-c", FLOOR_IMPORTS])
-    class_floor = _median_seconds([sys.executable, "-c", sdk_classes_floor()])
+    envs = ("dev", "staging", "prod")
+    medians = _interleaved_medians(
+        {
+            "floor": [sys.executable, "-c", FLOOR_IMPORTS],
+            "classes": [sys.executable, "-c", sdk_classes_floor()],
+            **{env: [sys.executable, "-m", "automation", "check", "--env", env] for env in envs},
+            "all": [sys.executable, "-m", "automation", "check"],  # what `make check` runs
+        }
+    )
+    floor, class_floor = medians["floor"], medians["classes"]
     rows = [
         {"measure": "import floor (pulumi, aws, k8s modules)", "value": round(floor, 3), "unit": "s"},
         {"measure": "SDK floor (the resource classes the stacks register)", "value": round(class_floor, 3), "unit": "s"},
     ]
-    for env in ("dev", "staging", "prod"):
-        seconds = _median_seconds([sys.executable, "-m", "automation", "check", "--env", env])
-        ratio = seconds / floor
+    for env in envs:
+        ratio = medians[env] / floor
         rows.append(
             {
                 "measure": f"check --env {env}",
-                "value": round(seconds, 3),
+                "value": round(medians[env], 3),
                 "unit": "s",
                 "ratio": round(ratio, 2),
                 "target": "ratio <= 2.0",
                 "met": ratio <= 2.0,
             }
         )
-    seconds = _median_seconds([sys.executable, "-m", "automation", "check"])  # what `make check` runs
+    seconds = medians["all"]
     ratio = seconds / class_floor
     rows.append(
         {
@@ -257,7 +267,7 @@ def main() -> int:
         rows.extend(section())
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     (ROOT / "bench" / "results.json").write_text(json.dumps({"machine": machine, "runs": RUNS, "rows": rows}, indent=2) + "\n")
-    print(f"machine: {machine}; subprocess timings are medians of {RUNS} runs\n")
+    print(f"machine: {machine}; subprocess timings are medians of {RUNS} interleaved rounds\n")
     print("| measure | value | details | target | met |\n|---|---|---|---|---|")
     for row in rows:
         details = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("measure", "value", "unit", "target", "met") and v is not None)
