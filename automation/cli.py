@@ -93,6 +93,7 @@ def _parser(env_names: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--outputs", help="`pulumi stack output --json` saved to a file, instead of reading the stack")
     p = command("checkov", "Checkov's own checks on what the program would create (offline), against the documented exceptions")
     p.add_argument("--plan-out", help="also keep the Terraform JSON plan Checkov read, for another scanner")
+    report_format(p)
     p = command("permissions", "the least-privilege IAM policy and cluster RBAC a role needs for this stack")
     p.add_argument("--for", dest="role", choices=("deploy", "plan", "verify"), default="deploy", help="which role (default: deploy)")
     p = command("outputs", "the stack outputs; secrets shown as [secret]")

@@ -19,6 +19,7 @@ from .report import (
     console,
     emit_json,
     findings_table,
+    markdown_table,
     publish,
     resource_tree,
     scorecard_markdown,
@@ -158,14 +159,20 @@ def checkov(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     rows = [(check, address, *result.why(check, address)) for check, address in result.failed]
     stale = result.stale_exceptions()
+    counts = Counter(verdict for *_, verdict, _ in rows)
+    summary = f"{len(result.passed)} passed, {counts['excepted']} excepted, {counts['waived']} waived, {counts['FAIL']} failed"
+    table = [(v, c, a, w) for c, a, v, w in rows] + [("FAIL", "stale exception", line, "") for line in stale]
+    markdown = f"### checkov {args.env}\n\n{summary}\n\n" + markdown_table(("verdict", "check", "resource", "why"), table)
+    publish(markdown + "\n")
     if args.json:
         failed = [{"check": c, "resource": a, "verdict": v, "why": w} for c, a, v, w in rows]
         emit_json({"command": "checkov", "env": args.env, "passed": len(result.passed), "failed": failed, "staleExceptions": stale})
+    elif args.format == "markdown":
+        print(markdown)
     else:
         for check, address, verdict, why in rows:
             print(f"{verdict} {check} {address}" + (f": {why}" if why else ""))
         for line in stale:
             print(f"FAIL stale exception, the check passes now: {line}")
-        counts = Counter(verdict for *_, verdict, _ in rows)
-        print(f"{args.env}: {len(result.passed)} passed, {counts['excepted']} excepted, {counts['waived']} waived, {counts['FAIL']} failed")
+        print(f"{args.env}: {summary}")
     return 1 if result.unexpected or stale else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -113,6 +114,11 @@ def test_cli_checkov_and_its_missing_tool_error(tmp_path: Path) -> None:
     report = json.loads(ok.stdout)
     assert {f["verdict"] for f in report["failed"]} == {"waived"} and report["staleExceptions"] == []
     assert json.loads((tmp_path / "plan.json").read_text())["planned_values"]["root_module"]["resources"]
+    summary = tmp_path / "summary.md"
+    markdown = cli("--env", "prod", "--format", "markdown", GITHUB_STEP_SUMMARY=str(summary))
+    assert markdown.returncode == 0 and re.match(r"### checkov prod\n\n\d+ passed, 5 excepted, 0 waived, 0 failed\n", markdown.stdout)
+    assert summary.read_text().strip() == markdown.stdout.strip()
+    assert markdown.stdout.count("| excepted | ") == len(EXCEPTIONS)
     missing = cli("--env", "dev", CHECKOV=str(tmp_path / "no-checkov"))
     assert missing.returncode == 2 and missing.stderr.startswith("error: checkov: not installed at ")
 
