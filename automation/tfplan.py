@@ -1,5 +1,5 @@
-"""`check --env E --tf-plan FILE`: the planned AWS resources as a Terraform plan (`terraform show
--json` format), so Checkov's own checks can judge what this program would create.
+"""The planned AWS resources as a Terraform plan (`terraform show -json` format), so Checkov's own
+checks can judge what this program would create (`checkov --env E [--plan-out FILE]`).
 
 pulumi-aws is bridged from the Terraform AWS provider: each resource is a Terraform resource under
 another name, with the same attributes in camelCase (pulumi/pulumi-aws provider/resources.go). The
