@@ -13,6 +13,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rules import WAIVED, Finding
+
 from .offline import ROOT, MockRun
 from .tfplan import write_terraform_plan
 
@@ -56,6 +58,11 @@ class CheckovResult:
     def stale_exceptions(self) -> list[str]:
         """Exceptions for a check that now passes on their bucket: the list would overstate the gaps."""
         return [f"{c} {a}: {self.exception_for(c, a)}" for c, a in self.passed if self.exception_for(c, a)]
+
+
+def waived_checks(findings: list[Finding]) -> dict[str, str]:
+    """Checkov id -> our control, for each control the environment's baseline waives."""
+    return {benchmark: f.control for f in findings if f.verdict == WAIVED for benchmark in f.benchmarks}
 
 
 class CheckovMissingError(RuntimeError):

@@ -143,18 +143,15 @@ def checkov(args: argparse.Namespace) -> int:
     """Exit 1 on a failed check that is neither a documented exception nor waived by the
     environment's baseline, or on an exception that passes now (the list must stay true); 2 when
     Checkov is not installed."""
-    from rules import WAIVED
-
     from .check import run_check
-    from .checkov import CheckovMissingError, run_checkov
+    from .checkov import CheckovMissingError, run_checkov, waived_checks
     from .tfplan import write_terraform_plan
 
     report = run_check(args.env, warn=lambda line: print(line, file=sys.stderr))
     if args.plan_out:
         write_terraform_plan(report.run, args.plan_out)
-    waived = {benchmark: f.control for f in report.findings if f.verdict == WAIVED for benchmark in f.benchmarks}
     try:
-        result = run_checkov(report.run, waived)
+        result = run_checkov(report.run, waived_checks(report.findings))
     except CheckovMissingError as error:
         raise UsageError(str(error)) from None
     rows = [(check, address, *result.why(check, address)) for check, address in result.failed]

@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 
 from automation.check import run_check
-from automation.checkov import CHECKOV, EXCEPTIONS, checkov_plan, run_checkov
+from automation.checkov import CHECKOV, EXCEPTIONS, checkov_plan, run_checkov, waived_checks
 from automation.offline import ROOT
 from automation.tfplan import TERRAFORM_TYPES, terraform_plan, write_terraform_plan
-from rules import WAIVED
 from tests.conftest import NS, run
 
 ARTIFACTS = "aws_s3_bucket.kubeflow_artifacts"
@@ -57,8 +56,7 @@ def test_the_plan_is_faithful_enough_to_fail_a_weakened_bucket(tmp_path: Path) -
     access flag turned off in the plan fails its own check."""
     report = run_check("dev")
     # `waived` comes from the rules' findings: a Checkov id is waived only where our control listing it is.
-    waived = {b: f.control for f in report.findings if f.verdict == WAIVED for b in f.benchmarks}
-    dev = run_checkov(report.run, waived)
+    dev = run_checkov(report.run, waived_checks(report.findings))
     assert {c for c, a in dev.failed if a == ARTIFACTS} == {"CKV_AWS_18", "CKV_AWS_144", "CKV_AWS_145", "CKV2_AWS_62"}
     assert dev.unexpected == [] and {dev.why(c, a)[0] for c, a in dev.failed} == {"waived"}
 
