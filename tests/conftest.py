@@ -21,6 +21,19 @@ OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789"
 
 
+# What HardenedBucket puts around a bucket: one resource per concern.
+BUCKET_HARDENING = frozenset(
+    {
+        "BucketPublicAccessBlock",
+        "BucketOwnershipControls",
+        "BucketServerSideEncryptionConfiguration",
+        "BucketPolicy",
+        "BucketVersioning",
+        "BucketLifecycleConfiguration",
+    }
+)
+
+
 def config(**keys: Any) -> dict[str, Any]:
     """A valid IRSA config in us-east-1, with project keys given as keyword arguments."""
     base = {"aws:region": keys.pop("region", "us-east-1"), f"{NS}:eksOidcProviderArn": OIDC}

@@ -8,7 +8,7 @@ import pytest
 
 from components import names
 from components.settings import ConfigError, load_settings
-from tests.conftest import NS, config, run
+from tests.conftest import BUCKET_HARDENING, NS, config, run
 
 BUCKET = "aws:s3/bucket:Bucket"
 ROLE = "aws:iam/role:Role"
@@ -22,14 +22,7 @@ def test_an_adopted_bucket_is_imported_hardened_and_never_deleted() -> None:
     assert bucket.import_id == "kf-artifact-store-abc123" and bucket.inputs["bucket"] == "kf-artifact-store-abc123"
     assert bucket.retain_on_delete and set(bucket.ignore_changes) >= {"tags", "bucketPrefix"}
     hardening = {x.type.split(":")[-1] for x in r.resources if x.parent == bucket.parent and x.urn != bucket.urn}
-    assert hardening == {
-        "BucketPublicAccessBlock",
-        "BucketOwnershipControls",
-        "BucketServerSideEncryptionConfiguration",
-        "BucketPolicy",
-        "BucketVersioning",
-        "BucketLifecycleConfiguration",
-    }
+    assert hardening == BUCKET_HARDENING
     assert not [x for x in hardening if x in ("Bucket",)]
     assert r.exports["bucketName"] == "kf-artifact-store-abc123"
 

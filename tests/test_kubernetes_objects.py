@@ -15,7 +15,7 @@ import pytest
 from automation.offline import MockRun
 from components import names
 from components.kube import role_fingerprint
-from tests.conftest import run
+from tests.conftest import BUCKET_HARDENING, run
 
 PROFILES = ["team-a", "team-b"]
 # (kind, namespace, name) of every object Kubeflow's installation owns that the program touches.
@@ -130,18 +130,6 @@ def test_with_protect_every_hardening_resource_is_retained(protect: bool) -> Non
         x for x in r.resources if x.type in ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketNotification:BucketNotification")
     ]
     kinds = {x.type.split(":")[-1] for x in hardening}
-    assert {
-        "Bucket",
-        "BucketPublicAccessBlock",
-        "BucketOwnershipControls",
-        "BucketServerSideEncryptionConfiguration",
-        "BucketPolicy",
-        "BucketVersioning",
-        "BucketLifecycleConfiguration",
-        "BucketLogging",
-        "BucketNotification",
-        "Key",
-        "Alias",
-    } == kinds
+    assert {"Bucket", *BUCKET_HARDENING, "BucketLogging", "BucketNotification", "Key", "Alias"} == kinds
     expected = {x.name: protect or x.type == "aws:kms/key:Key" for x in hardening}  # keys: always retained
     assert {x.name: x.retain_on_delete for x in hardening} == expected
