@@ -134,6 +134,11 @@ class StoreConfig(BaseModel):
         description="Network perimeter: requests only through these VPC endpoints (exempt principals and AWS services excepted).",
         json_schema_extra=_allowed("a list of vpce-... IDs (needs perimeterExemptPrincipalArns)"),
     )
+    replica_allowed_vpc_endpoint_ids: tuple[str, ...] = Field(
+        (),
+        description="Replica network perimeter: VPC endpoints of the replica region (needed with replicaRegion and allowedVpcEndpointIds).",
+        json_schema_extra=_allowed("a list of vpce-... IDs in the replica region"),
+    )
     perimeter_exempt_principal_arns: tuple[str, ...] = Field(
         (),
         description="Principals exempt from the network perimeter: the roles that run pulumi up and verify.",
@@ -298,7 +303,7 @@ class StoreConfig(BaseModel):
             raise ValueError("not an organization ID (o- and 10 to 32 lowercase letters or digits)")
         return organization
 
-    @field_validator("allowed_vpc_endpoint_ids")
+    @field_validator("allowed_vpc_endpoint_ids", "replica_allowed_vpc_endpoint_ids")
     @classmethod
     def _endpoints(cls, endpoints: tuple[str, ...]) -> tuple[str, ...]:
         for endpoint in endpoints:

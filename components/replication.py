@@ -35,6 +35,7 @@ class ArtifactReplica(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str] | None
+    role_arn: pulumi.Output[str]
 
     def __init__(self, name: str, settings: Settings, args: ArtifactReplicaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(REPLICA_COMPONENT_TYPE, name, None, opts)
@@ -80,6 +81,7 @@ class ArtifactReplica(pulumi.ComponentResource):
             **settings.iam_identity_args,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.role_arn = role.arn
         source_key = args.source_key_arn if args.source_key_arn is not None else pulumi.Output.from_input(None)
         destination_key = replica_key if replica_key is not None else pulumi.Output.from_input(None)
         policy = aws.iam.RolePolicy(

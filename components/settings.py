@@ -290,6 +290,19 @@ def _check_combinations(settings: Settings) -> None:
             "the role ARNs that run pulumi up and verify (required with allowedVpcEndpointIds)",
             "without them the network perimeter locks out its deployers",
         )
+    if c.replica_region and c.allowed_vpc_endpoint_ids and not c.replica_allowed_vpc_endpoint_ids:
+        raise _one_line(
+            "replicaAllowedVpcEndpointIds",
+            [],
+            f"VPC endpoint IDs in {c.replica_region} (required with replicaRegion and allowedVpcEndpointIds)",
+            "the source's endpoints do not exist in the replica region",
+        )
+    if c.replica_allowed_vpc_endpoint_ids and not (c.replica_region and c.allowed_vpc_endpoint_ids):
+        raise _one_line(
+            "replicaAllowedVpcEndpointIds",
+            list(c.replica_allowed_vpc_endpoint_ids),
+            "only with replicaRegion and allowedVpcEndpointIds",
+        )
     if c.replica_region:
         if c.replica_region == settings.region:
             raise _one_line("replicaRegion", c.replica_region, "a region other than the bucket's", f"the bucket is in {settings.region}")

@@ -77,19 +77,36 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         self._settings = settings
         child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        # The data perimeter: this account (plus trustedAccountIds / the organization) and, when
-        # configured, only through the listed VPC endpoints.
-        perimeter = account_id.apply(
-            lambda account: policies.Perimeter(
-                account_ids=(account, *c.trusted_account_ids),
-                organization_id=c.organization_id,
-                vpc_endpoint_ids=c.allowed_vpc_endpoint_ids,
-                exempt_principal_arns=c.perimeter_exempt_principal_arns,
-            )
-        )
+        # S3 replicates as the replication role (created with the replica, below): the network
+        # perimeter of both buckets exempts it by ARN, which is known only once the role exists.
+        replication_role_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        resolve_replication_role = None
+        if c.replica_region:
+            replication_role_arn, resolve_replication_role = pulumi.deferred_output()
 
-        def artifact_policy(arn: pulumi.Output[str], key: pulumi.Output[str] | None) -> pulumi.Output[str]:
-            return pulumi.Output.all(arn, key, perimeter).apply(lambda v: policies.artifact_bucket_policy(v[0], v[1], v[2]))
+        def perimeter_for(endpoints: tuple[str, ...]) -> pulumi.Output[policies.Perimeter]:
+            """The data perimeter: this account (plus trustedAccountIds / the organization) and,
+            when configured, only through `endpoints` (VPC endpoints of the bucket's own region)."""
+            exempt = replication_role_arn if endpoints else pulumi.Output.from_input(None)
+            return pulumi.Output.all(account_id, exempt).apply(
+                lambda v: policies.Perimeter(
+                    account_ids=(v[0], *c.trusted_account_ids),
+                    organization_id=c.organization_id,
+                    vpc_endpoint_ids=endpoints,
+                    exempt_principal_arns=c.perimeter_exempt_principal_arns,
+                    replication_role_arn=v[1] or "",
+                )
+            )
+
+        perimeter = perimeter_for(c.allowed_vpc_endpoint_ids)
+
+        def policy_within(boundary: pulumi.Output[policies.Perimeter]):  # noqa: ANN202 (a policy builder)
+            def build(arn: pulumi.Output[str], key: pulumi.Output[str] | None) -> pulumi.Output[str]:
+                return pulumi.Output.all(arn, key, boundary).apply(lambda v: policies.artifact_bucket_policy(v[0], v[1], v[2]))
+
+            return build
+
+        artifact_policy = policy_within(perimeter)
 
         self.kms_key_arn = None
         if settings.creates_kms_key:
@@ -134,9 +151,16 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             self.replica = ArtifactReplica(
                 f"{name}-replica",
                 settings,
-                ArtifactReplicaArgs(source=artifacts, source_key_arn=key_arn, account_id=account_id, policy=artifact_policy),
+                ArtifactReplicaArgs(
+                    source=artifacts,
+                    source_key_arn=key_arn,
+                    account_id=account_id,
+                    policy=policy_within(perimeter_for(c.replica_allowed_vpc_endpoint_ids)),
+                ),
                 opts=child,
             )
+            if resolve_replication_role is not None:
+                resolve_replication_role(self.replica.role_arn)
         if c.event_notifications:
             aws.s3.BucketNotification(
                 f"{name}-events",

@@ -9,7 +9,7 @@ import pytest
 
 from components import policies
 from components.settings import ConfigError, load_settings
-from rules.policy_eval import Request, allowed
+from rules import policy_eval
 from tests.conftest import NS, config, run
 
 ACCOUNT = "123456789012"
@@ -18,6 +18,19 @@ KUBEFLOW_ROLE = f"arn:aws:iam::{ACCOUNT}:role/kf-kubeflow-ml-pipeline-x"
 VIA_S3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
 KMS_STAR = {"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
 KUBEFLOW_IAM = json.loads(policies.artifact_access_policy("arn:aws:s3:::b", f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/k", "eu-west-1"))
+
+
+KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/k"
+
+
+def Request(principal: str, account: str, action: str, context: dict | None = None) -> policy_eval.Request:  # noqa: N802
+    """A same-account KMS request with the context keys AWS sets for it."""
+    full = {"aws:PrincipalArn": principal, "aws:PrincipalAccount": account, "kms:CallerAccount": account, **(context or {})}
+    return policy_eval.Request(principal, action, KEY, account, full)
+
+
+def allowed(key_policy: dict, identity: dict, request: policy_eval.Request) -> bool:
+    return policy_eval.decide(request, [identity], key_policy).allowed
 
 
 def key_policy(**kwargs: object) -> dict:
@@ -77,41 +90,45 @@ def _sid(document: dict, sid: str) -> dict:
 PROD = {"encryption": "sse-kms", "accessLogging": True, "replicaRegion": "eu-central-1"}
 
 
-@pytest.mark.parametrize("bucket", ["artifacts-policy", "access-logs-policy", "replica-bucket-policy"])
-def test_identity_perimeter_on_every_bucket(bucket: str) -> None:
-    r = run("prod", trustedAccountIds=["210987654321"], **PROD)
-    arn = r.one("aws:s3/bucket:Bucket", bucket.removesuffix("-policy")).state["arn"]
-    assert _sid(_policy(r, bucket), policies.SID_DENY_OUTSIDE_IDENTITIES) == {
-        "Sid": policies.SID_DENY_OUTSIDE_IDENTITIES,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": ["s3:*"],
-        "Resource": [arn, f"{arn}/*"],
-        "Condition": {
-            "StringNotEqualsIfExists": {"aws:PrincipalAccount": [ACCOUNT, "210987654321"]},
-            "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
-        },
-    }
-
-
-def test_organization_admits_its_principals_too() -> None:
-    r = run("dev", organizationId="o-a1b2c3d4e5")
-    condition = _sid(_policy(r, "artifacts"), policies.SID_DENY_OUTSIDE_IDENTITIES)["Condition"]
-    assert condition["StringNotEqualsIfExists"] == {"aws:PrincipalAccount": [ACCOUNT], "aws:PrincipalOrgID": "o-a1b2c3d4e5"}
-
-
-@pytest.mark.parametrize("bucket", ["artifacts-policy", "access-logs-policy", "replica-bucket-policy"])
-def test_network_perimeter_when_configured(bucket: str) -> None:
+@pytest.mark.parametrize(
+    ("bucket", "endpoint"),
+    [
+        ("artifacts-policy", "vpce-0a1b2c3d4e5f67890"),
+        ("access-logs-policy", "vpce-0a1b2c3d4e5f67890"),
+        ("replica-bucket-policy", "vpce-0f9e8d7c6b5a43210"),  # the replica region's own endpoint
+    ],
+)
+def test_network_perimeter_when_configured(bucket: str, endpoint: str) -> None:
     deployer = f"arn:aws:iam::{ACCOUNT}:role/pulumi-deploy"
-    r = run("prod", allowedVpcEndpointIds=["vpce-0a1b2c3d4e5f67890"], perimeterExemptPrincipalArns=[deployer], **PROD)
+    r = run(
+        "prod",
+        allowedVpcEndpointIds=["vpce-0a1b2c3d4e5f67890"],
+        replicaAllowedVpcEndpointIds=["vpce-0f9e8d7c6b5a43210"],
+        perimeterExemptPrincipalArns=[deployer],
+        **PROD,
+    )
+    replication_role = r.one("aws:iam/role:Role", "replica-role").state["arn"]
     statement = _sid(_policy(r, bucket), policies.SID_DENY_OUTSIDE_NETWORK)
     assert statement["Effect"] == "Deny" and statement["Action"] == ["s3:*"]
     assert statement["Condition"] == {
-        "StringNotEqualsIfExists": {"aws:SourceVpce": ["vpce-0a1b2c3d4e5f67890"]},
-        "ArnNotLike": {"aws:PrincipalArn": [deployer]},
+        "StringNotEqualsIfExists": {"aws:SourceVpce": [endpoint]},
+        # The deployer under any IAM path, and the replication role (S3 replicates as it, from no endpoint).
+        "ArnNotLike": {"aws:PrincipalArn": [deployer, f"arn:aws:iam::{ACCOUNT}:role/*/pulumi-deploy", replication_role]},
         "BoolIfExists": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},
     }
     assert policies.SID_DENY_OUTSIDE_NETWORK not in {s["Sid"] for s in _policy(run("prod", **PROD), bucket)["Statement"]}
+
+
+def test_replica_endpoints_are_required_with_both_perimeter_and_replica() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(
+            "prod",
+            config(
+                allowedVpcEndpointIds=["vpce-0a1b2c3d4e5f67890"], perimeterExemptPrincipalArns=[ADMIN], replicaRegion="eu-central-1"
+            ),
+        )
+    assert str(raised.value).startswith(f"{NS}:replicaAllowedVpcEndpointIds: invalid value []")
+    assert "allowed: VPC endpoint IDs in eu-central-1" in str(raised.value)
 
 
 def test_replication_role_trust_and_policy_exactly() -> None:

@@ -132,11 +132,12 @@ def _admin_can_decrypt() -> dict:
     return document
 
 
-def _plain_string_not_equals() -> dict:
+def _header_deny_without_presence_guard() -> dict:
+    """The old, wrong form: StringNotEqualsIfExists alone denies every upload that sends no header."""
     document = json.loads(policies.artifact_bucket_policy(BUCKET_ARN, KEY_ARN))
     for s in document["Statement"]:
-        if s["Sid"] == policies.SID_DENY_WRONG_ALGORITHM:
-            s["Condition"] = {"StringNotEquals": s["Condition"]["StringNotEqualsIfExists"]}
+        if s["Sid"] == policies.SID_DENY_WRONG_KEY:
+            s["Condition"] = {"StringNotEqualsIfExists": s["Condition"]["StringNotEquals"]}
     return document
 
 
@@ -153,7 +154,7 @@ BREAKS = {
     "KF-S3-07": ("bucket", lambda b: setattr(b, "versioning", "Suspended")),
     "KF-S3-08": ("bucket", lambda b: setattr(b, "lifecycle_rules", None)),
     "KF-S3-09": ("bucket", lambda b: setattr(b, "sse_algorithm", "AES256")),
-    "KF-S3-10": ("bucket", lambda b: setattr(b, "policy", _plain_string_not_equals())),
+    "KF-S3-10": ("bucket", lambda b: setattr(b, "policy", _header_deny_without_presence_guard())),
     "KF-S3-11": ("bucket", lambda b: setattr(b, "logging_target", None)),
     "KF-S3-12": ("bucket", lambda b: setattr(b, "eventbridge", False)),
     "KF-S3-13": ("log", lambda b: setattr(b, "sse_algorithm", "aws:kms")),
@@ -230,6 +231,7 @@ def test_each_crossguard_policy_validates(policy) -> None:
                 profileNamespaces=["team-a"],
                 replicaRegion="eu-central-1",
                 allowedVpcEndpointIds=["vpce-0a1b2c3d4e5f"],
+                replicaAllowedVpcEndpointIds=["vpce-0f9e8d7c6b5a"],
                 perimeterExemptPrincipalArns=["arn:aws:iam::123456789012:role/deploy"],
             ),
             ALL,

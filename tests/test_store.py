@@ -75,7 +75,8 @@ def test_existing_key_is_used_and_none_is_created() -> None:
     assert r.one(ENCRYPTION, "artifacts").inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == arn
     policy = json.loads(r.one(POLICY, "artifacts").inputs["policy"])
     assert _statement(policy, p.SID_DENY_WRONG_KEY)["Condition"] == {
-        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": arn}
+        "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": arn},
+        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
     }
 
 
@@ -89,8 +90,16 @@ def test_bucket_policy_statements_sse_kms() -> None:
     assert _statement(policy, p.SID_DENY_OLD_TLS)["Condition"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
     algorithm = _statement(policy, p.SID_DENY_WRONG_ALGORITHM)
     assert algorithm["Action"] == ["s3:PutObject"]
-    assert algorithm["Condition"] == {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
-    assert "StringNotEqualsIfExists" in _statement(policy, p.SID_DENY_WRONG_KEY)["Condition"]
+    # Refuses a wrong header only: an upload with no header (default encryption) is not denied.
+    assert algorithm["Condition"] == {
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+        "Null": {"s3:x-amz-server-side-encryption": "false"},
+    }
+    assert _statement(policy, p.SID_DENY_WRONG_KEY)["Condition"]["Null"] == {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"}
+    assert _statement(policy, p.SID_DENY_KMS_WITHOUT_KEY)["Condition"] == {
+        "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+    }
     assert _statement(policy, p.SID_DENY_SSE_C)["Condition"] == {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}}
     assert not [s for s in policy["Statement"] if s["Effect"] == "Allow"]
 

@@ -8,6 +8,7 @@ key policy), `identity` (roles' permissions and trust)."""
 from .bucket import (
     SID_ALLOW_LOG_DELIVERY,
     SID_DENY_INSECURE_TRANSPORT,
+    SID_DENY_KMS_WITHOUT_KEY,
     SID_DENY_OLD_TLS,
     SID_DENY_OUTSIDE_IDENTITIES,
     SID_DENY_OUTSIDE_NETWORK,
@@ -16,6 +17,7 @@ from .bucket import (
     SID_DENY_WRONG_KEY,
     Perimeter,
     artifact_bucket_policy,
+    exempt_patterns,
     log_bucket_policy,
 )
 from .common import VERSION
@@ -43,6 +45,8 @@ from .key import (
 
 __all__ = [
     "BUCKET_ACTIONS",
+    "SID_DENY_KMS_WITHOUT_KEY",
+    "exempt_patterns",
     "CRYPTO_ACTIONS",
     "KEY_ADMIN_ACTIONS",
     "KEY_USE_ACTIONS",

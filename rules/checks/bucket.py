@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..policy_eval import Request, decide
 from ..state import (
     BucketState,
     as_list,
@@ -12,7 +13,6 @@ from ..state import (
 )
 
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-OPERATORS_IF_EXISTS = "StringNotEqualsIfExists"
 
 
 def _denies(policy: Any, condition_key: str, operator: str | None = None) -> list[dict[str, Any]]:
@@ -92,20 +92,72 @@ def check_kms(b: BucketState) -> str | None:
     return None
 
 
+UPLOAD_HEADERS = (
+    "s3:x-amz-server-side-encryption",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:x-amz-server-side-encryption-customer-algorithm",
+)
+PROBE_ACCOUNT = "111111111111"
+PROBE_PRINCIPAL = f"arn:aws:iam::{PROBE_ACCOUNT}:role/kubeflow-writer"
+PUT_ANYWHERE = {"Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}
+
+
+def _header_statements(policy: Any) -> list[dict[str, Any]]:
+    """The statements that test an upload header: the ones this control is about (TLS and the
+    perimeter are judged by their own controls and, together, by the request matrix)."""
+    return [
+        statement
+        for statement in statements(policy)
+        if any(key in UPLOAD_HEADERS for tests in (statement.get("Condition") or {}).values() for key in tests)
+    ]
+
+
+def upload_probes(algorithm: str, key_arn: str | None) -> list[tuple[str, dict[str, str], bool]]:
+    """(what, the headers an upload sends, must it be refused?): the uploads that really happen
+    (none of Kubeflow's writers sends a header) and the ones the bucket must refuse."""
+    other_algorithm = "AES256" if algorithm == "aws:kms" else "aws:kms"
+    probes = [
+        ("an upload relying on default encryption (no header, as Kubeflow sends)", {}, False),
+        (
+            f"an upload naming the bucket's algorithm {algorithm}",
+            {UPLOAD_HEADERS[0]: algorithm, **({UPLOAD_HEADERS[1]: key_arn} if key_arn else {})},
+            False,
+        ),
+        (f"an upload choosing {other_algorithm}", {UPLOAD_HEADERS[0]: other_algorithm}, True),
+        ("an SSE-C upload", {UPLOAD_HEADERS[2]: "AES256"}, True),
+    ]
+    if key_arn:
+        probes += [
+            (
+                "an upload naming another KMS key",
+                {UPLOAD_HEADERS[0]: "aws:kms", UPLOAD_HEADERS[1]: key_arn.rsplit("/", 1)[0] + "/other"},
+                True,
+            ),
+            ("an upload asking for aws:kms without a key id (S3 would use aws/s3)", {UPLOAD_HEADERS[0]: "aws:kms"}, True),
+        ]
+    return probes
+
+
 def check_upload_headers(b: BucketState) -> str | None:
-    """Uploads cannot pick another algorithm, another key or SSE-C, and default encryption keeps working."""
-    for statement in statements(b.policy):
-        if statement.get("Effect") == "Deny" and "StringNotEquals" in (statement.get("Condition") or {}):
-            tests = statement["Condition"]["StringNotEquals"]
-            if any(key.startswith("s3:x-amz-server-side-encryption") for key in tests):
-                return f"statement {statement.get('Sid', '?')} uses StringNotEquals: uploads without a header are refused"
-    if not _denies(b.policy, "s3:x-amz-server-side-encryption", OPERATORS_IF_EXISTS):
-        return "bucket policy lets uploads choose another encryption algorithm"
-    if b.sse_algorithm == "aws:kms" and not _denies(b.policy, "s3:x-amz-server-side-encryption-aws-kms-key-id", OPERATORS_IF_EXISTS):
-        return "bucket policy lets uploads choose another KMS key"
+    """Judged by effect: every upload Kubeflow makes (no header) goes through, every upload that
+    picks another algorithm, another key or SSE-C is refused (the evaluator in policy_eval)."""
+    if b.sse_algorithm not in ("aws:kms", "AES256"):
+        return f"default encryption is {b.sse_algorithm or 'off'}: nothing to hold uploads to"
+    header_policy = {"Statement": _header_statements(b.policy)}
+    resources = [str(r) for s in header_policy["Statement"] for r in as_list(s.get("Resource"))]
+    objects = next((r for r in resources if r.endswith("/*")), "arn:aws:s3:::bucket/*")
+    key_arn = str(b.kms_key_id) if b.sse_algorithm == "aws:kms" and b.kms_key_id else None
     sse_c_blocked = "SSE-C" in (b.blocked_encryption_types or [])
-    if not sse_c_blocked and not _denies(b.policy, "s3:x-amz-server-side-encryption-customer-algorithm", "Null"):
-        return "SSE-C uploads are not refused"
+    for what, headers, refused in upload_probes(str(b.sse_algorithm), key_arn):
+        if refused and what == "an SSE-C upload" and sse_c_blocked:
+            continue  # the bucket itself refuses SSE-C (blocked_encryption_types)
+        context = {"aws:PrincipalArn": PROBE_PRINCIPAL, "aws:PrincipalAccount": PROBE_ACCOUNT, "aws:SecureTransport": "true", **headers}
+        request = Request(PROBE_PRINCIPAL, "s3:PutObject", objects[:-1] + "v2/artifacts/probe", PROBE_ACCOUNT, context)
+        decision = decide(request, [PUT_ANYWHERE], header_policy)
+        if refused and decision.allowed:
+            return f"{what} is accepted: no Deny refuses it"
+        if not refused and not decision.allowed:
+            return f"refuses uploads that rely on default encryption: {what} is denied by {decision.by}"
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..policy_eval import Request, allowed
+from ..policy_eval import Request, decide
 from ..state import (
     KeyState,
     as_list,
@@ -48,6 +48,20 @@ EVERYTHING_IN_KMS = {"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resou
 CRYPTO_PROBES = ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:ReEncryptFrom")
 
 
+def _uses_key(k: KeyState, principal: str, account: str, action: str, via: str | None = None) -> bool:
+    """Would a principal of the key's account whose IAM policy says kms:* get `action` on this key?"""
+    context = {"aws:PrincipalArn": principal, "aws:PrincipalAccount": account, "kms:CallerAccount": account}
+    if via:
+        context["kms:ViaService"] = via
+    key_arn = f"arn:{principal.split(':')[1]}:kms:{_key_region(k)}:{account}:key/probe"
+    return decide(Request(principal, action, key_arn, account, context), [EVERYTHING_IN_KMS], k.policy).allowed
+
+
+def _key_region(k: KeyState) -> str:
+    via = next((v for s in statements(k.policy) for v in _via_services(s)), "s3.us-east-1.amazonaws.com")
+    return via.split(".")[1] if via.count(".") >= 2 else "us-east-1"
+
+
 def _key_account(k: KeyState) -> str | None:
     for statement in statements(k.policy):
         for arn in _aws_principals(statement):
@@ -67,7 +81,7 @@ def check_key_admins(k: KeyState) -> str | None:
     for admin in _admins(k):
         for action in CRYPTO_PROBES:
             for context in ({}, {"kms:ViaService": region_host}):
-                if allowed(k.policy, EVERYTHING_IN_KMS, Request(admin, account or "", action, context)):
+                if _uses_key(k, admin, account or "", action, context.get("kms:ViaService")):
                     how = "through S3" if context else "directly"
                     return f"key administrator {admin} with kms:* in IAM can {action} {how}"
     return None
@@ -84,6 +98,6 @@ def check_use_through_s3(k: KeyState) -> str | None:
         return "no account root statement: cannot tell who may use the key"
     anyone = f"arn:aws:iam::{account}:role/any-role-with-kms-star"
     for action in CRYPTO_PROBES:
-        if allowed(k.policy, EVERYTHING_IN_KMS, Request(anyone, account, action)):
+        if _uses_key(k, anyone, account, action):
             return f"an IAM principal with kms:* can {action} directly, outside S3 (no Deny on kms:ViaService)"
     return None
