@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 # Re-installs whenever a requirements file changes (the stamp is older than it).
 STAMP := $(VENV)/.installed
 
-.PHONY: setup check checkov checkov-setup test lint bench lock
+.PHONY: setup check checkov checkov-setup oracle-setup test lint bench lock
 # Installs the ranges of requirements*.txt at the exact versions of requirements.lock.
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,6 +21,16 @@ lock:
 	rm -rf .lock-venv
 
 setup: $(STAMP)
+
+# The independent IAM evaluator the tests compare ours with (@cloud-copilot/iam-simulate, pinned
+# by the committed lock; Node is on every machine of this project).
+ORACLE := tools/iam-simulate
+ORACLE_STAMP := $(ORACLE)/node_modules/.installed
+$(ORACLE_STAMP): $(ORACLE)/package.json $(ORACLE)/package-lock.json
+	cd $(ORACLE) && npm ci --no-audit --no-fund --silent
+	touch $(ORACLE_STAMP)
+
+oracle-setup: $(ORACLE_STAMP)
 
 # Checkov in its own environment: its exact pins would fight the program's.
 CHECKOV_VENV := .venv-checkov
@@ -45,7 +55,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP) $(CHECKOV_STAMP) lint
+test: $(STAMP) $(CHECKOV_STAMP) $(ORACLE_STAMP) lint
 	$(PY) -m pytest -n 2
 
 bench: $(STAMP)

@@ -44,7 +44,9 @@ class CheckReport:
 
 
 def resources_of(run: MockRun) -> list[Resource]:
-    return [Resource(r.type, r.name, r.urn, r.parent, r.inputs) for r in run.resources]
+    """The resources as a stack policy sees them during an update: their outputs (the inputs and
+    what the provider computed: ARNs, regions)."""
+    return [Resource(r.type, r.name, r.urn, r.parent, {**r.inputs, **r.state}) for r in run.resources]
 
 
 def run_check(env: str, root: Path = ROOT, warn: Callable[[str], None] = lambda _: None) -> CheckReport:

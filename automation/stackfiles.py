@@ -60,5 +60,8 @@ def expectations_for(settings: Settings, environment: Environment) -> Expectatio
         require_replication=bool(c.replica_region),
         isolated_namespaces=tuple(ns for ns in c.profile_namespaces if wiring.isolated(settings, ns)),
         wired_namespaces=tuple(written) if c.manage_kubernetes else (),
+        vpc_endpoint_ids=c.allowed_vpc_endpoint_ids,
+        replica_vpc_endpoint_ids=c.replica_allowed_vpc_endpoint_ids,
+        organization_id=c.organization_id,
     )
     return asked.merged(environment.baseline)

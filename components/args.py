@@ -70,6 +70,10 @@ class KubeflowArtifactStoreArgs(TypedDict, total=False):
     """Network perimeter: requests only through these VPC endpoints (exempt principals and AWS services excepted).
     Default: []."""
 
+    replica_allowed_vpc_endpoint_ids: Sequence[str]
+    """Replica network perimeter: VPC endpoints of the replica region (needed with replicaRegion and
+    allowedVpcEndpointIds). Default: []."""
+
     perimeter_exempt_principal_arns: Sequence[str]
     """Principals exempt from the network perimeter: the roles that run pulumi up and verify. Default: []."""
 

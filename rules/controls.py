@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import matrix
 from .checks import access, bucket, key
 from .state import ACCESS_LOGS, ARTIFACTS, REPLICA, Expectations
 
@@ -214,6 +215,16 @@ CONTROLS: tuple[Control, ...] = (
         "identity",
         ("policies", "trust_policy"),
         access.check_isolation,
+        uses_expectations=True,
+    ),
+    Control(
+        "KF-REQ-01",
+        "Requests that really happen get their verdict: Kubeflow reads and writes, everything else is refused (effective policies)",
+        "high",
+        ("S3.2", "S3.3", "S3.5", "KMS.5"),
+        "stack",
+        (),
+        matrix.check_requests,
         uses_expectations=True,
     ),
     Control(

@@ -27,6 +27,8 @@ CONFIG_SCHEMA = PolicyConfigSchema(
     properties={
         key: {"type": "boolean", "default": value}
         if isinstance(value, bool)
+        else {"type": "string", "default": value}
+        if isinstance(value, str)
         else {"type": "array", "items": {"type": "string"}, "default": value}
         for key, value in Expectations().as_config().items()
     },

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .controls import CONTROLS, SCOPES, Control
+from .matrix import NotJudgedError
 from .state import NOT_READABLE, NOT_REPORTED, UNKNOWN, Expectations, Snapshot
 
 PASS = "pass"
@@ -40,6 +41,8 @@ def _subjects(control: Control, snapshot: Snapshot) -> list[object]:
         return list(snapshot.identities)
     if control.scope == "wiring":
         return list(snapshot.wiring)
+    if control.scope == "stack":
+        return [snapshot]
     roles = SCOPES[control.scope]
     return [b for b in snapshot.buckets if roles is None or b.role in roles]
 
@@ -62,7 +65,10 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
     missing = [f for f in control.fields if _not_reported(getattr(subject, f, None))]
     if missing:
         return finding(NOT_REPORTED_VERDICT, f"{', '.join(missing)} not reported by endpoint")
-    problem = control.check(subject, expectations) if control.uses_expectations else control.check(subject)
+    try:
+        problem = control.check(subject, expectations) if control.uses_expectations else control.check(subject)
+    except NotJudgedError as unknown:
+        return finding(NOT_JUDGED, f"{unknown} until the update computes it")
     if problem is None:
         return finding(PASS)
     return finding(FAIL if control.required(expectations) else WAIVED, problem)

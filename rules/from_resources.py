@@ -156,7 +156,7 @@ def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
     for r in resources:
         if r.type == BUCKET:
             role = ACCESS_LOGS if r.name.endswith(ACCESS_LOGS) else REPLICA if r.name.endswith("replica-bucket") else ARTIFACTS
-            buckets[r.parent or r.urn] = BucketState(name=r.name, role=role)
+            buckets[r.parent or r.urn] = BucketState(name=r.name, role=role, arn=_at(r.props, "arn"), region=_at(r.props, "region"))
     snapshot.buckets = list(buckets.values())
     for r in resources:
         if r.type.startswith("aws:s3/bucket") and r.type != BUCKET:
@@ -173,6 +173,7 @@ def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
             snapshot.keys.append(
                 KeyState(
                     name=r.name,
+                    arn=_at(p, "arn"),
                     enabled=p.get("isEnabled", True) if not is_unknown(p.get("isEnabled")) else UNKNOWN,
                     key_state="Enabled",
                     rotation_enabled=_at(p, "enableKeyRotation"),
@@ -239,9 +240,9 @@ def _identities(resources: list[Resource], snapshot: Snapshot) -> None:
     principals: dict[str, IdentityState] = {}
     for r in resources:
         if r.type == "aws:iam/role:Role":
-            principals[r.name] = IdentityState(r.name, trust_policy=_json(r.props.get("assumeRolePolicy")))
+            principals[r.name] = IdentityState(r.name, trust_policy=_json(r.props.get("assumeRolePolicy")), arn=_at(r.props, "arn"))
         elif r.type == "aws:iam/user:User":
-            principals[r.name] = IdentityState(r.name)
+            principals[r.name] = IdentityState(r.name, arn=_at(r.props, "arn"))
     for r in resources:
         if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy"):
             owner = max((name for name in principals if r.name.startswith(name)), key=len, default=None)

@@ -104,7 +104,7 @@ _MATCHERS = {
     "StringEqualsIgnoreCase": lambda actual, wanted: actual.lower() == wanted.lower(),
     "StringLike": lambda actual, wanted: _like(wanted, actual),
     "ArnEquals": lambda actual, wanted: actual == wanted,
-    "ArnLike": _arn_like,
+    "ArnLike": lambda actual, wanted: _arn_like(wanted, actual),
     "Bool": lambda actual, wanted: actual.lower() == wanted.lower(),
     "IpAddress": lambda actual, wanted: _ip_in(wanted, actual),
 }

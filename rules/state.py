@@ -44,6 +44,8 @@ REPLICA = "replica"
 class BucketState:
     name: str
     role: str = ARTIFACTS
+    arn: str | None | _NotReported = None
+    region: str | None | _NotReported = None
     public_access_block: dict[str, bool] | None | _NotReported = None
     ownership: str | None | _NotReported = None
     sse_algorithm: str | None | _NotReported = None
@@ -63,6 +65,7 @@ class BucketState:
 @dataclass
 class KeyState:
     name: str
+    arn: str | None | _NotReported = None
     enabled: bool | None | _NotReported = True
     key_state: str | None | _NotReported = "Enabled"
     rotation_enabled: bool | None | _NotReported = None
@@ -78,6 +81,7 @@ class IdentityState:
     name: str
     policies: list[dict[str, Any]] | _NotReported = field(default_factory=list)
     trust_policy: dict[str, Any] | None | _NotReported = None
+    arn: str | None | _NotReported = None
 
 
 @dataclass
@@ -100,6 +104,7 @@ class Snapshot:
     keys: list[KeyState] = field(default_factory=list)
     identities: list[IdentityState] = field(default_factory=list)
     wiring: list[WiringState] = field(default_factory=list)
+    name: str = "stack"  # the subject name of stack-wide controls (the request matrix)
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,11 @@ class Expectations:
     # namespaces whose wiring this stack writes (each must have a pipeline root in the bucket).
     isolated_namespaces: tuple[str, ...] = ()
     wired_namespaces: tuple[str, ...] = ()
+    # Where requests come from, for the request matrix: the VPC endpoints in-cluster requests use
+    # (the bucket's region, the replica's), and the organization its principals belong to.
+    vpc_endpoint_ids: tuple[str, ...] = ()
+    replica_vpc_endpoint_ids: tuple[str, ...] = ()
+    organization_id: str = ""
 
     def merged(self, other: Expectations) -> Expectations:
         return Expectations(
@@ -129,6 +139,9 @@ class Expectations:
             require_replication=self.require_replication or other.require_replication,
             isolated_namespaces=tuple(dict.fromkeys(self.isolated_namespaces + other.isolated_namespaces)),
             wired_namespaces=tuple(dict.fromkeys(self.wired_namespaces + other.wired_namespaces)),
+            vpc_endpoint_ids=tuple(dict.fromkeys(self.vpc_endpoint_ids + other.vpc_endpoint_ids)),
+            replica_vpc_endpoint_ids=tuple(dict.fromkeys(self.replica_vpc_endpoint_ids + other.replica_vpc_endpoint_ids)),
+            organization_id=self.organization_id or other.organization_id,
         )
 
     @classmethod
@@ -146,6 +159,9 @@ class Expectations:
             require_replication=bool(config.get("requireReplication", default.require_replication)),
             isolated_namespaces=tuple(config.get("isolatedNamespaces") or ()),
             wired_namespaces=tuple(config.get("wiredNamespaces") or ()),
+            vpc_endpoint_ids=tuple(config.get("vpcEndpointIds") or ()),
+            replica_vpc_endpoint_ids=tuple(config.get("replicaVpcEndpointIds") or ()),
+            organization_id=str(config.get("organizationId") or ""),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -159,6 +175,9 @@ class Expectations:
             "requireReplication": self.require_replication,
             "isolatedNamespaces": list(self.isolated_namespaces),
             "wiredNamespaces": list(self.wired_namespaces),
+            "vpcEndpointIds": list(self.vpc_endpoint_ids),
+            "replicaVpcEndpointIds": list(self.replica_vpc_endpoint_ids),
+            "organizationId": self.organization_id,
         }
 
 

@@ -97,6 +97,9 @@ def test_preview_passes_the_policy_pack_with_env_expectations(world: Harness) ->
         "requireReplication": True,
         "isolatedNamespaces": ["team-vision", "team-nlp", "team-forecasting"],
         "wiredNamespaces": ["kubeflow", "team-vision", "team-nlp", "team-forecasting"],
+        "vpcEndpointIds": [],
+        "replicaVpcEndpointIds": [],
+        "organizationId": "",
     }
     assert report.as_dict()["replace"] == ["kubeflow-artifacts"] and report.as_dict()["delete"] == ["kubeflow-access-kubeflow-ml-pipeline"]
 

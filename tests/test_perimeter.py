@@ -123,9 +123,7 @@ def test_replica_endpoints_are_required_with_both_perimeter_and_replica() -> Non
     with pytest.raises(ConfigError) as raised:
         load_settings(
             "prod",
-            config(
-                allowedVpcEndpointIds=["vpce-0a1b2c3d4e5f67890"], perimeterExemptPrincipalArns=[ADMIN], replicaRegion="eu-central-1"
-            ),
+            config(allowedVpcEndpointIds=["vpce-0a1b2c3d4e5f67890"], perimeterExemptPrincipalArns=[ADMIN], replicaRegion="eu-central-1"),
         )
     assert str(raised.value).startswith(f"{NS}:replicaAllowedVpcEndpointIds: invalid value []")
     assert "allowed: VPC endpoint IDs in eu-central-1" in str(raised.value)

@@ -21,6 +21,7 @@ from rules import (
     Expectations,
     IdentityState,
     KeyState,
+    Snapshot,
     WiringState,
     control,
     evaluate,
@@ -141,6 +142,23 @@ def _header_deny_without_presence_guard() -> dict:
     return document
 
 
+def good_stack() -> Snapshot:
+    from automation.check import resources_of
+    from rules.from_resources import snapshot_from_resources
+    from tests.conftest import run
+
+    return snapshot_from_resources(resources_of(run("dev", encryption="sse-kms", accessLogging=True, profileNamespaces=["team-a"])))
+
+
+def _unguard_header_denies(snapshot: Snapshot) -> None:
+    """The issue-19 defect: the header Denies without their `Null: false` presence guard."""
+    for bucket in snapshot.buckets:
+        for statement in (bucket.policy or {}).get("Statement", []):
+            condition = statement.get("Condition") or {}
+            if "StringNotEquals" in condition and "Null" in condition:
+                statement["Condition"] = {"StringNotEqualsIfExists": condition["StringNotEquals"]}
+
+
 BREAKS = {
     "KF-S3-01": ("bucket", lambda b: b.public_access_block.update(restrictPublicBuckets=False)),
     "KF-S3-02": (
@@ -154,6 +172,7 @@ BREAKS = {
     "KF-S3-07": ("bucket", lambda b: setattr(b, "versioning", "Suspended")),
     "KF-S3-08": ("bucket", lambda b: setattr(b, "lifecycle_rules", None)),
     "KF-S3-09": ("bucket", lambda b: setattr(b, "sse_algorithm", "AES256")),
+    "KF-REQ-01": ("stack", _unguard_header_denies),
     "KF-S3-10": ("bucket", lambda b: setattr(b, "policy", _header_deny_without_presence_guard())),
     "KF-S3-11": ("bucket", lambda b: setattr(b, "logging_target", None)),
     "KF-S3-12": ("bucket", lambda b: setattr(b, "eventbridge", False)),
@@ -179,6 +198,7 @@ BREAKS = {
     "KF-K8S-02": ("wiring", lambda w: w.launchers["team-a"].update(defaultPipelineRoot="s3://kf/v2/artifacts")),
 }
 SUBJECTS = {
+    "stack": good_stack,
     "bucket": good_bucket,
     "log": good_log_bucket,
     "key": good_key,

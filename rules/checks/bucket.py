@@ -118,11 +118,6 @@ def upload_probes(algorithm: str, key_arn: str | None) -> list[tuple[str, dict[s
     other_algorithm = "AES256" if algorithm == "aws:kms" else "aws:kms"
     probes = [
         ("an upload relying on default encryption (no header, as Kubeflow sends)", {}, False),
-        (
-            f"an upload naming the bucket's algorithm {algorithm}",
-            {UPLOAD_HEADERS[0]: algorithm, **({UPLOAD_HEADERS[1]: key_arn} if key_arn else {})},
-            False,
-        ),
         (f"an upload choosing {other_algorithm}", {UPLOAD_HEADERS[0]: other_algorithm}, True),
         ("an SSE-C upload", {UPLOAD_HEADERS[2]: "AES256"}, True),
     ]
@@ -142,7 +137,7 @@ def check_upload_headers(b: BucketState) -> str | None:
     """Judged by effect: every upload Kubeflow makes (no header) goes through, every upload that
     picks another algorithm, another key or SSE-C is refused (the evaluator in policy_eval)."""
     if b.sse_algorithm not in ("aws:kms", "AES256"):
-        return f"default encryption is {b.sse_algorithm or 'off'}: nothing to hold uploads to"
+        return None  # no default encryption to keep uploads to: KF-S3-04 fails the bucket
     header_policy = {"Statement": _header_statements(b.policy)}
     resources = [str(r) for s in header_policy["Statement"] for r in as_list(s.get("Resource"))]
     objects = next((r for r in resources if r.endswith("/*")), "arn:aws:s3:::bucket/*")
