@@ -15,7 +15,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from rules.state import ARTIFACTS, NOT_READABLE, NOT_REPORTED, BucketState, KeyState
+from components import names
+from rules.state import ARTIFACTS, NOT_READABLE, NOT_REPORTED, BucketState, IdentityState, KeyState
 
 from .errors import OperationError
 
@@ -27,6 +28,7 @@ ABSENT = {
     "NoSuchBucketPolicy",
     "NoSuchLifecycleConfiguration",
     "ReplicationConfigurationNotFoundError",
+    "NoSuchEntity",
 }
 DENIED = {"AccessDenied", "AccessDeniedException", "403", "Forbidden"}
 SAMPLE_SIZE = 100  # objects whose encryption verify reads (HeadObject each)
@@ -55,6 +57,7 @@ def _replication(response: dict[str, Any]) -> dict[str, Any] | None:
     rule = (configuration.get("Rules") or [{}])[0]
     destination = rule.get("Destination", {})
     return {
+        "role": configuration.get("Role"),
         "status": rule.get("Status"),
         "destination": destination.get("Bucket"),
         "replica_kms_key_id": destination.get("EncryptionConfiguration", {}).get("ReplicaKmsKeyID"),
@@ -110,7 +113,8 @@ class LiveReader:
             setattr(subject, name, value)
 
     def bucket(self, name: str, role: str) -> BucketState:
-        s3, state = self.s3, BucketState(name=name, role=role)
+        arn = f"arn:{names.partition_of(self.region)}:s3:::{name}"
+        s3, state = self.s3, BucketState(name=name, role=role, arn=arn, region=self.region)
         flags = lambda r: ({k[0].lower() + k[1:]: bool(v) for k, v in r["PublicAccessBlockConfiguration"].items()},)  # noqa: E731
         self._read(state, ("public_access_block",), flags, s3.get_public_access_block, Bucket=name)
         ownership = lambda r: (r["OwnershipControls"]["Rules"][0]["ObjectOwnership"],)  # noqa: E731
@@ -173,7 +177,7 @@ class LiveReader:
 
         def metadata(response: dict[str, Any]) -> tuple[Any, ...]:
             found = response["KeyMetadata"]
-            state.name = found["Arn"]
+            state.name = state.arn = found["Arn"]
             return found.get("Enabled"), found.get("KeyState")
 
         self._read(state, ("enabled", "key_state"), metadata, self.kms.describe_key, KeyId=key_id)
@@ -183,3 +187,34 @@ class LiveReader:
         self._read(state, ("policy",), policy, self.kms.get_key_policy, KeyId=key_id, PolicyName="default")
         state.bypass_lockout_check = False
         return state
+
+    def identity(self, role_arn: str) -> IdentityState:
+        """A role with its trust policy and every policy IAM weighs for it: inline and attached."""
+        iam = self.session.client("iam", region_name=self.region)
+        iam.meta.events.register("before-call", self._count)
+        name = role_arn.rsplit("/", 1)[-1]
+        state = IdentityState(name=role_arn, arn=role_arn)
+
+        def documents() -> dict[str, Any]:
+            found = []
+            for policy_name in iam.list_role_policies(RoleName=name).get("PolicyNames", []):
+                found.append(_document(iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]))
+            for attached in iam.list_attached_role_policies(RoleName=name).get("AttachedPolicies", []):
+                version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
+                found.append(
+                    _document(iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)["PolicyVersion"]["Document"])
+                )
+            return {"documents": found}
+
+        self._read(state, ("trust_policy",), lambda r: (_document(r["Role"]["AssumeRolePolicyDocument"]),), iam.get_role, RoleName=name)
+        if state.trust_policy is None:  # NoSuchEntity: the role is gone
+            raise OperationError(f"verify: role {role_arn} does not exist")
+        self._read(state, ("policies",), lambda r: (r["documents"],), documents)
+        return state
+
+
+def _document(value: Any) -> Any:
+    """IAM returns documents URL-encoded JSON text (boto3 decodes most of them to dicts)."""
+    from urllib.parse import unquote
+
+    return json.loads(unquote(value)) if isinstance(value, str) else value

@@ -51,12 +51,9 @@ class VerifyReport:
         }
 
 
-def _bucket_from_outputs(env: str) -> str:
-    from .engine import stack_outputs
-
-    outputs = stack_outputs(env, "--bucket")
+def _bucket_from_outputs(outputs: dict[str, Any]) -> str:
     if "bucketName" not in outputs:
-        raise UsageError(f"--bucket: stack {env} has no bucketName output (not deployed?); pass --bucket NAME")
+        raise UsageError("--bucket: the stack has no bucketName output (not deployed?); pass --bucket NAME")
     return str(outputs["bucketName"])
 
 
@@ -77,10 +74,30 @@ def session_for(settings: Settings) -> boto3.session.Session:
     )
 
 
+def _outputs(env: str, required: bool) -> dict[str, Any]:
+    """The stack's outputs; with `--bucket` they are optional (only the roles come from them)."""
+    from .engine import stack_outputs
+
+    try:
+        return stack_outputs(env, "--bucket")
+    except UsageError:
+        if required:
+            raise
+        return {}
+
+
+def stack_role_arns(outputs: dict[str, Any]) -> list[str]:
+    """The Kubeflow roles the stack exported: the API server's, the UI's, each profile's."""
+    found = [outputs.get("pipelineRoleArn"), outputs.get("uiRoleArn"), *(outputs.get("profileRoleArns") or {}).values()]
+    return [str(arn) for arn in found if arn]
+
+
 def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> VerifyReport:
     settings = settings_for(env)
     expectations = expectations_for(settings, environment(env))
-    name = bucket or _bucket_from_outputs(env)
+    outputs = _outputs(env, required=bucket is None)
+    name = bucket or _bucket_from_outputs(outputs)
+    roles = stack_role_arns(outputs)
     try:
         reader = LiveReader(session_for(settings), settings.region)
         artifacts = reader.bucket(name, ARTIFACTS)
@@ -92,6 +109,9 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
         destination = (artifacts.replication or {}).get("destination") if isinstance(artifacts.replication, dict) else None
         if destination:
             snapshot.buckets.append(_replica(reader, str(destination).rsplit(":", 1)[-1], snapshot))
+        replication_role = (artifacts.replication or {}).get("role") if isinstance(artifacts.replication, dict) else None
+        for role_arn in dict.fromkeys([*roles, *([replication_role] if replication_role else [])]):
+            snapshot.identities.append(reader.identity(role_arn))
         sampled = reader.sample_encryption(name)
     except NoCredentialsError:
         raise UsageError("AWS credentials: none found; allowed: the standard chain (AWS_PROFILE, env vars, SSO, instance role)") from None
@@ -101,7 +121,10 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
     kube = check_kubernetes(settings, name, expectations)
     findings += kube.findings
     object_notes, object_problems = judge_sample(sampled, artifacts, settings.config.previous_kms_key_arns)
-    notes = ["IAM identities: judged by `check` and the policy pack; not read live", *object_notes, *kube.notes]
+    identities = f"IAM identities: {len(snapshot.identities)} read live and judged by the request matrix (KF-REQ-01)"
+    if not roles:
+        identities += "; the stack's Kubeflow roles are unknown without its outputs (run with the stack, not only --bucket)"
+    notes = [identities, *object_notes, *kube.notes]
     notes += [f"not readable with these credentials: {call}" for call in dict.fromkeys(reader.unreadable)]
     return VerifyReport(env, name, findings, reader.calls, notes, [*object_problems, *kube.problems])
 
@@ -143,7 +166,7 @@ def _replica(source: LiveReader, name: str, snapshot: Snapshot) -> BucketState:
 def _live_controls() -> tuple[Any, ...]:
     from rules import CONTROLS
 
-    return tuple(c for c in CONTROLS if c.scope not in ("identity", "wiring"))  # wiring: judged by kube_verify
+    return tuple(c for c in CONTROLS if c.scope != "wiring")  # wiring: judged by kube_verify
 
 
 def verify_exit_code(env: str) -> int:
