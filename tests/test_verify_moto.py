@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -94,10 +95,8 @@ REPLICATION_ROLE = "kf-artifact-replication-x"
 def replication_role(bucket: str, replica: str, key_arn: str, replica_key_arn: str) -> None:
     """The replication role as components/replication.py creates it (trust and inline policy)."""
     iam = boto3.client("iam", region_name=REGION)
-    try:
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):  # one moto server serves every test
         iam.create_role(RoleName=REPLICATION_ROLE, AssumeRolePolicyDocument=policies.replication_trust_policy(ACCOUNT))
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
     document = policies.replication_policy(
         f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{replica}", REGION, REPLICA_REGION, key_arn, replica_key_arn
     )
