@@ -117,6 +117,9 @@ class StoreMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:iam/accessKey:AccessKey":
             state.update(secret="mock/SECRET+access+key+value+0000000000")
             return "AKIAMOCKMOCKMOCKMOCK", state
+        if args.typ == "random:index/randomPassword:RandomPassword":  # the provider computes `result`
+            state.update(result="m" * int(args.inputs.get("length", 16)))
+            return f"{args.name}-id", state
         if args.typ == "aws:secretsmanager/secret:Secret":
             arn = f"arn:{partition}:secretsmanager:{region}:{self.account}:secret:s3-secret-mock"
             state.update(arn=arn)

@@ -63,5 +63,6 @@ def expectations_for(settings: Settings, environment: Environment) -> Expectatio
         vpc_endpoint_ids=c.allowed_vpc_endpoint_ids,
         replica_vpc_endpoint_ids=c.replica_allowed_vpc_endpoint_ids,
         organization_id=c.organization_id,
+        read_legacy_prefix=c.read_legacy_profile_prefix,
     )
     return asked.merged(environment.baseline)

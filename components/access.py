@@ -22,9 +22,10 @@ class Identity:
 
     namespace: str
     service_account: str
-    prefix: str = ""  # '' = the whole bucket; 'private/<ns>/' = only that prefix
+    prefix: str = ""  # '' = the whole bucket; 'private-artifacts/<ns>/' = only that prefix
     read_only: bool = False
-    role: str = "profile"  # "pipeline" (API server), "ui" or "profile"
+    role: str = "profile"  # "pipeline" (API server), "ui", "runner" (standalone runs) or "profile"
+    legacy_prefix: str = ""  # 'private/<ns>/': read-only, objects written before the current layout
 
     @property
     def key(self) -> str:
@@ -32,13 +33,23 @@ class Identity:
 
 
 def identities(settings: Settings) -> list[Identity]:
-    """IRSA identities: the API server (bucket-wide read/write), the UI (bucket-wide read), then
-    default-editor in each profile namespace (its own prefix with isolation)."""
+    """IRSA identities: the API server (bucket-wide read/write), the UI (bucket-wide read); where
+    runs happen, their ServiceAccount: `pipeline-runner` in the Kubeflow namespace on a standalone
+    install (no profiles), `default-editor` in each profile namespace (its own prefix with isolation).
+    A run identity without a role would fall back to the node's role."""
     c = settings.config
+    runners = (
+        [
+            Identity(ns, c.profile_service_account, prefix=wiring.prefix(settings, ns), legacy_prefix=wiring.legacy_prefix(settings, ns))
+            for ns in c.profile_namespaces
+        ]
+        if c.profile_namespaces
+        else [Identity(c.kubeflow_namespace, names.PIPELINE_RUNNER_SERVICE_ACCOUNT, role="runner")]
+    )
     return [
         Identity(c.kubeflow_namespace, c.pipeline_service_account, role="pipeline"),
         Identity(c.kubeflow_namespace, names.UI_SERVICE_ACCOUNT, read_only=True, role="ui"),
-        *(Identity(ns, c.profile_service_account, prefix=wiring.prefix(settings, ns)) for ns in c.profile_namespaces),
+        *runners,
     ]
 
 
@@ -49,6 +60,7 @@ class KubeflowAccess(pulumi.ComponentResource):
 
     pipeline_role_arn: pulumi.Output[str] | None = None
     ui_role_arn: pulumi.Output[str] | None = None
+    runner_role_arn: pulumi.Output[str] | None = None
     profile_role_arns: dict[str, pulumi.Output[str]]
     # IRSA: role ARN per Identity.key
     role_arns: dict[str, pulumi.Output[str]]
@@ -85,6 +97,7 @@ class KubeflowAccess(pulumi.ComponentResource):
             {
                 "pipelineRoleArn": self.pipeline_role_arn,
                 "uiRoleArn": self.ui_role_arn,
+                "runnerRoleArn": self.runner_role_arn,
                 "profileRoleArns": self.profile_role_arns,
                 "credentialsSecretArn": self.credentials_secret_arn,
             }
@@ -97,7 +110,13 @@ class KubeflowAccess(pulumi.ComponentResource):
         region = self._settings.region
         return pulumi.Output.all(self._bucket_arn, self._key_arn).apply(
             lambda arns: policies.artifact_access_policy(
-                arns[0], arns[1], region, identity.prefix, identity.read_only, self._settings.config.previous_kms_key_arns
+                arns[0],
+                arns[1],
+                region,
+                identity.prefix,
+                identity.read_only,
+                self._settings.config.previous_kms_key_arns,
+                identity.legacy_prefix,
             )
         )
 
@@ -130,6 +149,8 @@ class KubeflowAccess(pulumi.ComponentResource):
                 self.pipeline_role_arn = role.arn
             elif identity.role == "ui":
                 self.ui_role_arn = role.arn
+            elif identity.role == "runner":
+                self.runner_role_arn = role.arn
             else:
                 self.profile_role_arns[identity.namespace] = role.arn
 

@@ -165,6 +165,11 @@ class StoreConfig(BaseModel):
         description="The EKS cluster's IAM OIDC provider ARN; required for irsa.",
         json_schema_extra=_allowed("arn:aws:iam::<account>:oidc-provider/<issuer host>/id/<id>"),
     )
+    kubeflow_pipelines_version: Literal["2.5", "2.14", "2.15", "2.16", "2.17"] = Field(
+        "2.17",
+        description="The Kubeflow Pipelines release installed (major.minor); selects only what differs between releases.",
+        json_schema_extra=_allowed('"2.5", "2.14", "2.15", "2.16" or "2.17" (quoted: a string)'),
+    )
     kubeflow_namespace: DnsLabel = Field(
         "kubeflow",
         description="Namespace of Kubeflow Pipelines.",
@@ -217,8 +222,13 @@ class StoreConfig(BaseModel):
     )
     profile_isolation: bool = Field(
         True,
-        description="Each profile namespace gets its own prefix private/<namespace>/ and a role limited to it (irsa only).",
+        description="Each profile namespace gets its own prefix private-artifacts/<namespace>/ and a role limited to it (irsa only).",
         json_schema_extra=_allowed("true or false (true needs credentials irsa when profileNamespaces is set)"),
+    )
+    read_legacy_profile_prefix: bool = Field(
+        True,
+        description="Profiles keep read access to their former prefix private/<namespace>/ (objects written before private-artifacts/).",
+        json_schema_extra=_allowed("true or false (false once the old objects are migrated or no longer needed)"),
     )
     profile_objects: Literal["managed", "external"] = Field(
         "managed",

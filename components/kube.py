@@ -18,17 +18,15 @@ import hashlib
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
-from . import names, wiring
+from . import deployments, names, wiring
 from .access import Identity, KubeflowAccess, identities
+from .deployments import Env
 from .settings import Settings
 
 KUBE_COMPONENT_TYPE = "kubeflow:storage:KubeflowKubernetesConfig"
-OBJECT_STORE_KEYS = {
-    "OBJECTSTORECONFIG_BUCKETNAME": "bucketName",
-    "OBJECTSTORECONFIG_HOST": "minioServiceHost",
-    "OBJECTSTORECONFIG_REGION": "minioServiceRegion",
-}
+SIGNING_SECRET_LENGTH = 48
 
 
 def patch_metadata(name: str, namespace: str, annotations: dict[str, pulumi.Input[str]] | None = None) -> k8s.meta.v1.ObjectMetaPatchArgs:
@@ -71,15 +69,11 @@ class KubeflowKubernetesConfig(pulumi.ComponentResource):
         # Retained on delete: `destroy` leaves the last values in place (see the module docstring).
         self._patch = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         c = settings.config
-        s3_settings: dict[str, pulumi.Input[str]] = {
-            "bucketName": bucket_name,
-            "minioServiceHost": settings.s3_endpoint,
-            "minioServiceRegion": settings.region,
-        }
+        install_config = deployments.install_config_data(settings, bucket_name)
         secret_data: dict[str, pulumi.Input[str]] = {
             names.ACCESS_KEY_FIELD: access.access_key_id,
             names.SECRET_ACCESS_KEY_FIELD: access.secret_access_key,
-            **s3_settings,
+            **{k: install_config[k] for k in ("bucketName", "minioServiceHost", "minioServiceRegion")},
         }
         if kms_key_arn is not None:
             secret_data["kmsKeyArn"] = kms_key_arn
@@ -89,7 +83,7 @@ class KubeflowKubernetesConfig(pulumi.ComponentResource):
         k8s.core.v1.ConfigMapPatch(
             f"{name}-install-config",
             metadata=patch_metadata(names.KUBEFLOW_CONFIGMAP_NAME, c.kubeflow_namespace),
-            data=s3_settings,
+            data=install_config,
             opts=self._patch,
         )
         # Argo's per-namespace default repository: resolved before workflow-controller-configmap,
@@ -157,35 +151,36 @@ class KubeflowKubernetesConfig(pulumi.ComponentResource):
         )
 
     def _deployments(self, pipeline_role_arn: pulumi.Output[str] | None, ui_role_arn: pulumi.Output[str] | None) -> None:
-        """The API server reads OBJECTSTORECONFIG_* (same shape as the awslabs overlay: values from
-        pipeline-install-config and the Secret, so kustomize and this patch agree on the form); the
-        UI needs the bucket's region. A pod-template annotation derived from the role ARN rolls each
-        Deployment when its IRSA role changes: new ServiceAccount annotations reach only new pods."""
+        """The API server's and the UI's S3 settings (components/deployments.py: each variable in
+        the form every supported release installs it). A pod-template annotation derived from the
+        role ARN rolls each Deployment when its IRSA role changes: new ServiceAccount annotations
+        reach only new pods."""
+        s = self._settings
+        if s.config.credentials == "irsa":
+            self._signing_secret()
+        self._deployment(names.PIPELINE_DEPLOYMENT, names.PIPELINE_CONTAINER, deployments.api_server_env(s), pipeline_role_arn)
+        key_format = wiring.prefix(s, s.config.kubeflow_namespace) + wiring.ARGO_KEY_FORMAT
+        self._deployment(names.UI_DEPLOYMENT, names.UI_CONTAINER, deployments.ui_env(s, self._bucket, key_format), ui_role_arn)
 
-        def from_config(key: str) -> k8s.core.v1.EnvVarSourcePatchArgs:
-            return k8s.core.v1.EnvVarSourcePatchArgs(
-                config_map_key_ref=k8s.core.v1.ConfigMapKeySelectorPatchArgs(name=names.KUBEFLOW_CONFIGMAP_NAME, key=key)
-            )
+    def _signing_secret(self) -> None:
+        """A random key for the UI's TensorBoard proxy (2.17 defaults it to the MinIO secret,
+        empty under IRSA). Generated once and kept in state as a secret, never an output."""
+        key = random.RandomPassword(
+            f"{self._name}-ui-signing-key", length=SIGNING_SECRET_LENGTH, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+        k8s.core.v1.Secret(
+            f"{self._name}-ui-signing",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=names.UI_SIGNING_SECRET,
+                namespace=self._settings.config.kubeflow_namespace,
+                labels={"app.kubernetes.io/managed-by": names.FIELD_MANAGER},
+            ),
+            type="Opaque",
+            data={names.UI_SIGNING_SECRET_KEY: pulumi.Output.secret(_b64(key.result))},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
-        def from_secret(key: str) -> k8s.core.v1.EnvVarSourcePatchArgs:
-            return k8s.core.v1.EnvVarSourcePatchArgs(
-                secret_key_ref=k8s.core.v1.SecretKeySelectorPatchArgs(name=names.KUBEFLOW_SECRET_NAME, key=key)
-            )
-
-        env = [k8s.core.v1.EnvVarPatchArgs(name=var, value_from=from_config(key)) for var, key in OBJECT_STORE_KEYS.items()]
-        env += [
-            k8s.core.v1.EnvVarPatchArgs(name="OBJECTSTORECONFIG_ACCESSKEY", value_from=from_secret(names.ACCESS_KEY_FIELD)),
-            k8s.core.v1.EnvVarPatchArgs(name="OBJECTSTORECONFIG_SECRETACCESSKEY", value_from=from_secret(names.SECRET_ACCESS_KEY_FIELD)),
-            k8s.core.v1.EnvVarPatchArgs(name="OBJECTSTORECONFIG_SECURE", value="true"),
-            k8s.core.v1.EnvVarPatchArgs(name="OBJECTSTORECONFIG_PORT", value="443"),
-        ]
-        self._deployment(names.PIPELINE_DEPLOYMENT, names.PIPELINE_CONTAINER, env, pipeline_role_arn)
-        ui_env = [k8s.core.v1.EnvVarPatchArgs(name="AWS_REGION", value=self._settings.region)]
-        self._deployment(names.UI_DEPLOYMENT, names.UI_CONTAINER, ui_env, ui_role_arn)
-
-    def _deployment(
-        self, deployment: str, container: str, env: list[k8s.core.v1.EnvVarPatchArgs], role_arn: pulumi.Output[str] | None
-    ) -> None:
+    def _deployment(self, deployment: str, container: str, env: list[Env], role_arn: pulumi.Output[str] | None) -> None:
         rollout = (
             k8s.meta.v1.ObjectMetaPatchArgs(annotations={names.ROLE_ROLLOUT_ANNOTATION: role_arn.apply(role_fingerprint)})
             if role_arn is not None
@@ -197,8 +192,21 @@ class KubeflowKubernetesConfig(pulumi.ComponentResource):
             spec=k8s.apps.v1.DeploymentSpecPatchArgs(
                 template=k8s.core.v1.PodTemplateSpecPatchArgs(
                     metadata=rollout,
-                    spec=k8s.core.v1.PodSpecPatchArgs(containers=[k8s.core.v1.ContainerPatchArgs(name=container, env=env)]),
+                    spec=k8s.core.v1.PodSpecPatchArgs(
+                        containers=[k8s.core.v1.ContainerPatchArgs(name=container, env=[_env_var(e) for e in env])]
+                    ),
                 )
             ),
             opts=self._patch,
         )
+
+
+def _env_var(env: Env) -> k8s.core.v1.EnvVarPatchArgs:
+    if env.ref is None:
+        return k8s.core.v1.EnvVarPatchArgs(name=env.name, value=env.value)
+    kind, name, key = env.ref
+    if kind == "configMapKeyRef":
+        source = k8s.core.v1.EnvVarSourcePatchArgs(config_map_key_ref=k8s.core.v1.ConfigMapKeySelectorPatchArgs(name=name, key=key))
+    else:
+        source = k8s.core.v1.EnvVarSourcePatchArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorPatchArgs(name=name, key=key))
+    return k8s.core.v1.EnvVarPatchArgs(name=env.name, value_from=source)

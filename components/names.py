@@ -27,9 +27,23 @@ UI_SERVICE_ACCOUNT = "ml-pipeline-ui"
 LAUNCHER_CONFIGMAP = "kfp-launcher"
 # Argo's per-namespace artifact repositories (workflow/artifactrepositories/artifactrepositories.go).
 ARTIFACT_REPOSITORIES_CONFIGMAP = "artifact-repositories"
-ARTIFACT_REPOSITORY_KEY = "default-v1"
+# The data key the UI reads with ARGO_ARTIFACT_REPOSITORIES_LOOKUP (frontend/server/workflow-helper.ts
+# reads only this key); the annotation makes it Argo's default too.
+ARTIFACT_REPOSITORY_KEY = "artifact-repositories"
 DEFAULT_REPOSITORY_ANNOTATION = "workflows.argoproj.io/default-artifact-repository"
-PROFILE_PREFIX_ROOT = "private"
+# Upstream's per-namespace layout (KFP 2.15+ profile controller; 2.17's UI serves untracked
+# artifacts only under <ARTIFACT_NAMESPACE_KEY_PREFIX>/<namespace>/, frontend/server/helpers/mlmd-validator.ts).
+PROFILE_PREFIX_ROOT = "private-artifacts"
+# This project's layout before it followed upstream's: kept readable until migrated (README).
+LEGACY_PROFILE_PREFIX_ROOT = "private"
+ARTIFACT_NAMESPACE_KEY_PREFIX = "ARTIFACT_NAMESPACE_KEY_PREFIX"  # pipeline-install-config key (KFP 2.17 UI)
+# Standalone installs run pipelines in the Kubeflow namespace as this ServiceAccount
+# (DEFAULTPIPELINERUNNERSERVICEACCOUNT, default pipeline-runner).
+PIPELINE_RUNNER_SERVICE_ACCOUNT = "pipeline-runner"
+# The Secret holding the UI's TensorBoard proxy signing key (KFP 2.17 defaults it to the empty
+# MINIO_SECRET_KEY under IRSA).
+UI_SIGNING_SECRET = "kubeflow-artifact-store-ui-signing"
+UI_SIGNING_SECRET_KEY = "tensorboardProxySigningSecret"
 
 # Server-side apply: one field manager for every patch of ours (one patch per object, so no
 # two patches of ours share a manager on one object), forcing ownership of the fields it sets.
@@ -99,18 +113,10 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
-def s3_endpoint_host(region: str) -> str:
-    """The S3 host Kubeflow's minio client should talk to (reference: minioServiceHost)."""
-    partition = partition_of(region)
-    if partition == "aws-cn":
-        return f"s3.{region}.amazonaws.com.cn"
-    if partition == "aws-us-gov":
-        return f"s3.{region}.amazonaws.com"
-    return "s3.amazonaws.com"
-
-
 def s3_regional_endpoint(region: str) -> str:
-    """The regional S3 host: virtual-hosted requests to it need no cross-region redirect."""
+    """The regional S3 host, for every reader and writer: the API server of KFP 2.15+ addresses
+    path-style with AWS SDK v2, and a path-style request to the global s3.amazonaws.com for a
+    bucket in another region is a redirect it does not follow (kubeflow-releases.md)."""
     return f"s3.{region}.amazonaws.com.cn" if partition_of(region) == "aws-cn" else f"s3.{region}.amazonaws.com"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import names
+from . import names, releases
 from .config_model import ACCESS_KEY_ID, ACCOUNT_ID, OIDC_PROVIDER_ARN, StoreConfig, project_config_declarations, project_key_names
 
 # Keys whose values must never be echoed in an error or log.
@@ -57,7 +57,7 @@ class Settings:
 
     @property
     def s3_endpoint(self) -> str:
-        return names.s3_endpoint_host(self.region)
+        return names.s3_regional_endpoint(self.region)
 
     @property
     def kms_enabled(self) -> bool:
@@ -316,6 +316,21 @@ def _check_combinations(settings: Settings) -> None:
             True,
             "false with credentials static (one key pair cannot be split per profile), or credentials irsa",
             "static credentials are shared by every profile",
+        )
+    kfp = releases.release(c.kubeflow_pipelines_version)
+    if kfp.profile_controller_writes_seaweedfs and c.profile_objects == "external" and c.profile_namespaces:
+        raise _one_line(
+            "profileObjects",
+            "external",
+            f"managed with kubeflowPipelinesVersion {kfp.version}",
+            f"KFP {kfp.version}'s profile controller hard-codes SeaweedFS pipeline roots and credentials and cannot be pointed at S3",
+        )
+    if kfp.api_server_refuses_empty_keys and c.credentials == "irsa":
+        raise _one_line(
+            "kubeflowPipelinesVersion",
+            kfp.version,
+            "2.16 or later with credentials irsa, or credentials static",
+            "KFP 2.15.0's API server refuses empty object-store keys (kubeflow/pipelines#12508)",
         )
     if c.kubeflow_namespace in c.profile_namespaces:
         raise _one_line(

@@ -60,6 +60,8 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
     """The IRSA role of the Kubeflow Pipelines API server."""
     ui_role_arn: pulumi.Output[str | None]
     """The read-only IRSA role of the Kubeflow Pipelines UI."""
+    runner_role_arn: pulumi.Output[str | None]
+    """The IRSA role of pipeline runs on a standalone install (kubeflow/pipeline-runner)."""
     profile_role_arns: pulumi.Output[Mapping[str, str]]
     """Each profile namespace's IRSA role ARN."""
     pipeline_roots: pulumi.Output[Mapping[str, str]]
@@ -183,6 +185,7 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
         self.s3_endpoint = pulumi.Output.from_input(settings.s3_endpoint)
         self.pipeline_role_arn = pulumi.Output.from_input(self.access.pipeline_role_arn)
         self.ui_role_arn = pulumi.Output.from_input(self.access.ui_role_arn)
+        self.runner_role_arn = pulumi.Output.from_input(self.access.runner_role_arn)
         self.profile_role_arns = pulumi.Output.from_input(self.access.profile_role_arns)
         self.pipeline_roots = self.bucket_name.apply(
             lambda bucket: {ns: wiring.pipeline_root(settings, bucket, ns) for ns in settings.namespaces}
@@ -256,6 +259,7 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
             "kubeflowNamespace": self._settings.config.kubeflow_namespace,
             "pipelineRoleArn": self.access.pipeline_role_arn,
             "uiRoleArn": self.access.ui_role_arn,
+            "runnerRoleArn": self.access.runner_role_arn,
             "pipelineRoots": self.pipeline_roots,
             "profileSettings": self._profile_settings(),
             "profileRoleArns": self.access.profile_role_arns,

@@ -2,11 +2,14 @@
 and the KFP 2.x launcher. Plain functions of settings and the bucket name: the component, the
 `manifests` command, the rules and the tests all use these, so the layout is defined once.
 
-Layout (shared/reference/kubeflow-s3-wiring.md, "Isolation between profiles"):
-- the Kubeflow namespace (and every profile without isolation) keeps today's keys:
+Layout (upstream's, shared/reference/kubeflow-releases.md):
+- the Kubeflow namespace (and every profile without isolation) keeps the bucket-wide keys:
   `artifacts/<workflow>/...` (Argo, KFP 1.x) and `v2/artifacts/...` (KFP 2.x root);
-- with isolation, profile namespace N writes only under `private/N/`: its Argo key format and
-  its KFP 2.x pipeline root both start there, and its role may touch nothing else."""
+- with isolation, profile namespace N writes only under `private-artifacts/N/` (the prefix KFP's
+  own profile controller uses and 2.17's UI requires for untracked artifacts): its Argo key
+  format and its KFP 2.x pipeline root both start there, and its role may write nothing else.
+  Objects this project wrote under its former `private/N/` stay readable by N
+  (`readLegacyProfilePrefix`) until migrated."""
 
 from __future__ import annotations
 
@@ -32,8 +35,15 @@ def isolated(settings: Settings, namespace: str) -> bool:
 
 
 def prefix(settings: Settings, namespace: str) -> str:
-    """The key prefix of a namespace's artifacts: '' (bucket-wide layout) or 'private/<ns>/'."""
+    """The key prefix of a namespace's artifacts: '' (bucket-wide layout) or 'private-artifacts/<ns>/'."""
     return f"{names.PROFILE_PREFIX_ROOT}/{namespace}/" if isolated(settings, namespace) else ""
+
+
+def legacy_prefix(settings: Settings, namespace: str) -> str:
+    """The former prefix 'private/<ns>/' an isolated profile may still read, or ''."""
+    if isolated(settings, namespace) and settings.config.read_legacy_profile_prefix:
+        return f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{namespace}/"
+    return ""
 
 
 def pipeline_root(settings: Settings, bucket: str, namespace: str) -> str:

@@ -234,6 +234,16 @@ def _rows(s: _Stack, found: list[Caller]) -> Iterator[Row]:
             )
         if c.kind == "runner" and c.prefix:
             yield s3(f"{who}: list the whole bucket", c.arn, "s3:ListBucket", str(b.arn), False, c.policies, **{"s3:prefix": ""})
+            legacy = f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{c.namespace}/"
+            readable = e.read_legacy_prefix
+            yield s3(f"{who}: read its former prefix", c.arn, "s3:GetObject", _objects(b, legacy + OBJECT), readable, c.policies)
+            yield s3(f"{who}: write into its former prefix", c.arn, "s3:PutObject", _objects(b, legacy + OBJECT), False, c.policies)
+            for other in isolated:
+                if other is not c:
+                    theirs = f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{other.namespace}/{OBJECT}"
+                    yield s3(
+                        f"{who}: read {other.namespace}'s former prefix", c.arn, "s3:GetObject", _objects(b, theirs), False, c.policies
+                    )
     if writers:
         w = writers[0]
         obj = _objects(b, w.prefix + OBJECT)

@@ -127,6 +127,7 @@ class Expectations:
     vpc_endpoint_ids: tuple[str, ...] = ()
     replica_vpc_endpoint_ids: tuple[str, ...] = ()
     organization_id: str = ""
+    read_legacy_prefix: bool = False  # isolated profiles may still read private/<ns>/ (readLegacyProfilePrefix)
 
     def merged(self, other: Expectations) -> Expectations:
         return Expectations(
@@ -142,6 +143,7 @@ class Expectations:
             vpc_endpoint_ids=tuple(dict.fromkeys(self.vpc_endpoint_ids + other.vpc_endpoint_ids)),
             replica_vpc_endpoint_ids=tuple(dict.fromkeys(self.replica_vpc_endpoint_ids + other.replica_vpc_endpoint_ids)),
             organization_id=self.organization_id or other.organization_id,
+            read_legacy_prefix=self.read_legacy_prefix or other.read_legacy_prefix,
         )
 
     @classmethod
@@ -162,6 +164,7 @@ class Expectations:
             vpc_endpoint_ids=tuple(config.get("vpcEndpointIds") or ()),
             replica_vpc_endpoint_ids=tuple(config.get("replicaVpcEndpointIds") or ()),
             organization_id=str(config.get("organizationId") or ""),
+            read_legacy_prefix=bool(config.get("readLegacyPrefix", False)),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -178,6 +181,7 @@ class Expectations:
             "vpcEndpointIds": list(self.vpc_endpoint_ids),
             "replicaVpcEndpointIds": list(self.replica_vpc_endpoint_ids),
             "organizationId": self.organization_id,
+            "readLegacyPrefix": self.read_legacy_prefix,
         }
 
 

@@ -69,11 +69,14 @@ def artifact_access_policy(
     prefix: str = "",
     read_only: bool = False,
     previous_key_arns: Sequence[str] = (),
+    legacy_prefix: str = "",
 ) -> str:
     """Least privilege for a Kubeflow identity: this bucket, its objects and (SSE-KMS) its key via S3.
 
-    `prefix` ('private/<ns>/'): listing only under it (an `s3:prefix` condition) and objects only
-    under it. `read_only` (the UI): list and read, and with SSE-KMS only Decrypt.
+    `prefix` ('private-artifacts/<ns>/'): listing only under it (an `s3:prefix` condition) and
+    objects only under it. `legacy_prefix` ('private/<ns>/'): the profile's former prefix, list and
+    read only, so artifacts written before the layout changed stay readable until migrated.
+    `read_only` (the UI): list and read, and with SSE-KMS only Decrypt.
     `previous_key_arns`: keys older objects are encrypted with; Decrypt only (never GenerateDataKey),
     so history stays readable while every new object uses the current key."""
     if prefix:
@@ -92,6 +95,19 @@ def artifact_access_policy(
         statements = [iam.Statement(Sid="ArtifactBucket", Effect=iam.Allow, Action=bucket_actions, Resource=[bucket_arn])]
     object_actions = READ_OBJECT_ACTIONS if read_only else OBJECT_ACTIONS
     statements.append(iam.Statement(Sid="ArtifactObjects", Effect=iam.Allow, Action=object_actions, Resource=[f"{bucket_arn}/{prefix}*"]))
+    if legacy_prefix:
+        statements += [
+            iam.Statement(
+                Sid="LegacyListOwnPrefix",
+                Effect=iam.Allow,
+                Action=[s3.ListBucket],
+                Resource=[bucket_arn],
+                Condition=iam.Condition(iam.StringLike("s3:prefix", [legacy_prefix, f"{legacy_prefix}*"])),
+            ),
+            iam.Statement(
+                Sid="LegacyReadOwnPrefix", Effect=iam.Allow, Action=READ_OBJECT_ACTIONS, Resource=[f"{bucket_arn}/{legacy_prefix}*"]
+            ),
+        ]
     if kms_key_arn:
         statements.append(_via_s3("ArtifactKeyThroughS3", [kms.Decrypt] if read_only else KMS_USE_ACTIONS, kms_key_arn, region))
     for index, key_arn in enumerate(previous_key_arns):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import names
+
 from ..state import (
     Expectations,
     IdentityState,
@@ -72,14 +74,14 @@ def check_wiring_targets(w: WiringState) -> str | None:
 
 
 def check_pipeline_roots(w: WiringState, expectations: Expectations) -> str | None:
-    """Every namespace the stack wires has a root in the bucket; isolated ones under private/<ns>/."""
+    """Every namespace the stack wires has a root in the bucket; isolated ones under private-artifacts/<ns>/."""
     for namespace in expectations.wired_namespaces:
         launcher = w.launchers.get(namespace) if isinstance(w.launchers, dict) else None
         repository = w.repositories.get(namespace) if isinstance(w.repositories, dict) else None
         if not launcher or not repository:
             return f"namespace {namespace} has no {'kfp-launcher' if not launcher else 'Argo artifact repository'}"
         if namespace in expectations.isolated_namespaces:
-            prefix = f"private/{namespace}/"
+            prefix = f"{names.PROFILE_PREFIX_ROOT}/{namespace}/"
             if not str(launcher.get("defaultPipelineRoot", "")).startswith(f"s3://{w.bucket}/{prefix}"):
                 return f"namespace {namespace}: pipeline root {launcher.get('defaultPipelineRoot')!r} is outside {prefix}"
             if not str(((repository or {}).get("s3") or {}).get("keyFormat", "")).startswith(prefix):
@@ -96,22 +98,26 @@ def _profile_namespace(identity: IdentityState) -> str | None:
 
 
 def check_isolation(i: IdentityState, expectations: Expectations) -> str | None:
-    """An isolated profile's identity reaches objects only under its prefix, and lists only there."""
+    """An isolated profile's identity reaches objects only under its prefix (and reads, never
+    writes, its former prefix), and lists only there."""
     namespace = _profile_namespace(i)
     if namespace not in expectations.isolated_namespaces:
         return None
-    prefix = f"private/{namespace}/"
+    prefix = f"{names.PROFILE_PREFIX_ROOT}/{namespace}/"
+    legacy = f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{namespace}/"
     for document in i.policies:  # type: ignore[union-attr]
         for statement in statements(document):
             if statement.get("Effect") != "Allow":
                 continue
             actions = {str(a) for a in as_list(statement.get("Action"))}
+            read_only = actions <= {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"}
+            own = (prefix, legacy) if read_only else (prefix,)
             for resource in as_list(statement.get("Resource")):
                 resource = str(resource)
-                if ":s3:::" in resource and "/" in resource and "/" + prefix not in resource:
+                if ":s3:::" in resource and "/" in resource and not any("/" + p in resource for p in own):
                     return f"{namespace}: {', '.join(sorted(actions))} on {resource}, outside {prefix}"
             if "s3:ListBucket" in actions:
                 allowed = (statement.get("Condition") or {}).get("StringLike", {}).get("s3:prefix")
-                if not allowed or not all(str(p).startswith(prefix) for p in as_list(allowed)):
+                if not allowed or not all(str(p).startswith(own) for p in as_list(allowed)):
                     return f"{namespace}: s3:ListBucket without an s3:prefix condition inside {prefix}"
     return None
