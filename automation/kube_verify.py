@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from components import names, wiring
+from components import deployments, names, wiring
 from components.access import identities
 from components.settings import Settings
 from rules import Finding, evaluate
@@ -92,6 +92,7 @@ def check_kubernetes(settings: Settings, bucket: str, expectations: Expectations
         report.problems.append(f"kubernetes: kubeconfig unusable ({str(error).splitlines()[0]})")
         return report
     core = client.CoreV1Api(api_client)
+    apps = client.AppsV1Api(api_client)
 
     def read(kind: str, namespace: str, name: str, call: Callable[..., Any]) -> Any:
         where = f"{kind} {namespace}/{name}"
@@ -106,17 +107,29 @@ def check_kubernetes(settings: Settings, bucket: str, expectations: Expectations
         return None
 
     with contextlib.suppress(UnreachableError):
-        _read_all(settings, bucket, expectations, report, core, read)
+        _read_all(settings, bucket, expectations, report, (core, apps, api_client), read)
     return report
 
 
-def _read_all(settings: Settings, bucket: str, expectations: Expectations, report: KubeReport, core: Any, read: Any) -> None:
+def _deployments(settings: Settings, apps: Any, api_client: Any, read: Any) -> dict[str, Any]:
+    """The live API server and UI Deployments (after every merge): first container's env, image."""
+    found = {}
+    for name in (names.PIPELINE_DEPLOYMENT, names.UI_DEPLOYMENT):
+        live = read("Deployment", settings.config.kubeflow_namespace, name, apps.read_namespaced_deployment)
+        if live is not None:
+            container = api_client.sanitize_for_serialization(live)["spec"]["template"]["spec"]["containers"][0]
+            found[name] = {"env": container.get("env") or [], "image": container.get("image")}
+    return found
+
+
+def _read_all(settings: Settings, bucket: str, expectations: Expectations, report: KubeReport, apis: tuple[Any, ...], read: Any) -> None:
+    core, apps, api_client = apis
     c = settings.config
     # Every namespace, also with profileObjects: external: what the profile controller wrote is
     # compared with what the stack wants (exported as profileSettings), so a silent fight shows.
     namespaces = list(settings.namespaces)
     configmaps: list[tuple[dict[str, Any], Any]] = []
-    install_config = {"bucketName": bucket, "minioServiceHost": settings.s3_endpoint, "minioServiceRegion": settings.region}
+    install_config = deployments.install_config_data(settings, bucket)
     for namespace in namespaces:
         objects = [(names.LAUNCHER_CONFIGMAP, wiring.launcher_data(settings, bucket, namespace))]
         objects.append((names.ARTIFACT_REPOSITORIES_CONFIGMAP, wiring.repositories_data(settings, bucket, namespace)))
@@ -150,6 +163,7 @@ def _read_all(settings: Settings, bucket: str, expectations: Expectations, repor
                 report.problems.append(f"kubernetes: {where} has no {names.IRSA_ROLE_ANNOTATION}")
     state = wiring_from_objects(configmaps)
     if state is not None:
+        state.deployments = _deployments(settings, apps, api_client, read)
         everywhere = replace(expectations, wired_namespaces=tuple(namespaces))
         report.findings = evaluate(Snapshot(wiring=[state]), everywhere, WIRING_CONTROLS)
 

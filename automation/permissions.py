@@ -89,7 +89,7 @@ DEPLOY_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws:secretsmanager/secretVersion:SecretVersion": ("secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue"),
 }
 # Not AWS API resources: components, the Kubernetes objects (RBAC below), explicit providers.
-NOT_AWS = ("kubeflow:", "kubernetes:", "pulumi:")
+NOT_AWS = ("kubeflow:", "kubernetes:", "pulumi:", "random:")  # no AWS call (random: computed by its provider, offline)
 READ_PREFIXES = ("Get", "List", "Describe")
 
 # Every boto3 call verify (live.py, verify.py, preflight.py) makes -> the IAM action it needs.
@@ -190,6 +190,7 @@ def rbac_for(settings: Settings, role: str) -> list[dict[str, Any]]:
         rules.append(
             {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["delete"], "resourceNames": [names.ARTIFACT_REPOSITORIES_CONFIGMAP]}
         )
+        rules.append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["delete"], "resourceNames": [names.UI_SIGNING_SECRET]})
     return [
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",

@@ -64,5 +64,6 @@ def expectations_for(settings: Settings, environment: Environment) -> Expectatio
         replica_vpc_endpoint_ids=c.replica_allowed_vpc_endpoint_ids,
         organization_id=c.organization_id,
         read_legacy_prefix=c.read_legacy_profile_prefix,
+        kfp_version=c.kubeflow_pipelines_version,
     )
     return asked.merged(environment.baseline)

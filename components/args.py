@@ -89,6 +89,10 @@ class KubeflowArtifactStoreArgs(TypedDict, total=False):
     eks_oidc_provider_arn: pulumi.Input[str]
     """The EKS cluster's IAM OIDC provider ARN; required for irsa. Default: ''."""
 
+    kubeflow_pipelines_version: str
+    """The Kubeflow Pipelines release installed (major.minor); selects only what differs between releases. Default:
+    '2.17'."""
+
     kubeflow_namespace: str
     """Namespace of Kubeflow Pipelines. Default: 'kubeflow'."""
 
@@ -121,8 +125,12 @@ class KubeflowArtifactStoreArgs(TypedDict, total=False):
     """irsa mode: annotate the existing ServiceAccounts with their role ARN. Default: True."""
 
     profile_isolation: bool
-    """Each profile namespace gets its own prefix private/<namespace>/ and a role limited to it (irsa only). Default:
-    True."""
+    """Each profile namespace gets its own prefix private-artifacts/<namespace>/ and a role limited to it (irsa
+    only). Default: True."""
+
+    read_legacy_profile_prefix: bool
+    """Profiles keep read access to their former prefix private/<namespace>/ (objects written before private-
+    artifacts/). Default: True."""
 
     profile_objects: str
     """Who writes the per-profile Kubernetes objects: managed (this program) or external (Kubeflow's profile

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import matrix
-from .checks import access, bucket, key
+from .checks import access, bucket, deployments, key
 from .state import ACCESS_LOGS, ARTIFACTS, REPLICA, Expectations
 
 
@@ -244,6 +244,16 @@ CONTROLS: tuple[Control, ...] = (
         "wiring",
         ("bucket", "repositories", "launchers"),
         access.check_pipeline_roots,
+        uses_expectations=True,
+    ),
+    Control(
+        "KF-K8S-03",
+        "API server and UI read this bucket over TLS in its region, each setting in the form the installed release uses",
+        "high",
+        (),
+        "wiring",
+        ("bucket", "region", "deployments"),
+        deployments.check_deployments,
         uses_expectations=True,
     ),
 )

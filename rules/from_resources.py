@@ -188,7 +188,15 @@ def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
     wiring = wiring_from_objects(
         (r.props.get("metadata") or {}, r.props.get("data")) for r in resources if r.type.startswith("kubernetes:core/v1:ConfigMap")
     )
+    patches = [r for r in resources if r.type == "kubernetes:apps/v1:DeploymentPatch"]
     if wiring is not None:
+        for r in patches:
+            name = (r.props.get("metadata") or {}).get("name")
+            containers = _at(r.props, "spec", "template", "spec", "containers")
+            if containers is UNKNOWN or wiring.deployments is UNKNOWN:
+                wiring.deployments = UNKNOWN
+            elif name and containers:
+                wiring.deployments[name] = {"env": containers[0].get("env") or [], "image": containers[0].get("image")}  # type: ignore[index]
         snapshot.wiring.append(wiring)
     return snapshot
 

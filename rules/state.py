@@ -96,6 +96,9 @@ class WiringState:
     region: str | None | _NotReported = None  # pipeline-install-config minioServiceRegion
     repositories: dict[str, Any] | _NotReported = field(default_factory=dict)
     launchers: dict[str, Any] | _NotReported = field(default_factory=dict)
+    # Deployment name -> {"env": [EnvVar dicts of its first container], "image": str | None}: the
+    # program's patches (check, the pack) or the live, merged objects (verify).
+    deployments: dict[str, Any] | _NotReported = field(default_factory=dict)
 
 
 @dataclass
@@ -128,6 +131,7 @@ class Expectations:
     replica_vpc_endpoint_ids: tuple[str, ...] = ()
     organization_id: str = ""
     read_legacy_prefix: bool = False  # isolated profiles may still read private/<ns>/ (readLegacyProfilePrefix)
+    kfp_version: str = "2.17"  # kubeflowPipelinesVersion: the release whose Deployments the patches merge onto
 
     def merged(self, other: Expectations) -> Expectations:
         return Expectations(
@@ -144,6 +148,7 @@ class Expectations:
             replica_vpc_endpoint_ids=tuple(dict.fromkeys(self.replica_vpc_endpoint_ids + other.replica_vpc_endpoint_ids)),
             organization_id=self.organization_id or other.organization_id,
             read_legacy_prefix=self.read_legacy_prefix or other.read_legacy_prefix,
+            kfp_version=self.kfp_version,  # the stack's own: a baseline names no release
         )
 
     @classmethod
@@ -165,6 +170,7 @@ class Expectations:
             replica_vpc_endpoint_ids=tuple(config.get("replicaVpcEndpointIds") or ()),
             organization_id=str(config.get("organizationId") or ""),
             read_legacy_prefix=bool(config.get("readLegacyPrefix", False)),
+            kfp_version=str(config.get("kubeflowPipelinesVersion") or default.kfp_version),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -182,6 +188,7 @@ class Expectations:
             "replicaVpcEndpointIds": list(self.replica_vpc_endpoint_ids),
             "organizationId": self.organization_id,
             "readLegacyPrefix": self.read_legacy_prefix,
+            "kubeflowPipelinesVersion": self.kfp_version,
         }
 
 

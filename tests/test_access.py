@@ -71,7 +71,8 @@ def test_least_privilege_no_wildcard_action_or_resource(keys: dict) -> None:
         assert "*" not in statement["Resource"], statement
     bucket_arn = r.exports["bucketArn"]
     resources = {r_ for s in allows for r_ in s["Resource"]}
-    prefixes = {f"{bucket_arn}/private/{ns}/*" for ns in PROFILES} if keys.get("credentials") != "static" else set()
+    isolated = keys.get("credentials") != "static"
+    prefixes = {f"{bucket_arn}/{root}/{ns}/*" for ns in PROFILES for root in ("private-artifacts", "private")} if isolated else set()
     assert resources <= {bucket_arn, f"{bucket_arn}/*", r.exports.get("kmsKeyArn"), *prefixes}
 
 
@@ -110,8 +111,9 @@ def test_configmap_patch_contents() -> None:
     assert {k: patch.inputs["metadata"][k] for k in ("name", "namespace")} == {"name": "pipeline-install-config", "namespace": "kubeflow"}
     assert patch.inputs["data"] == {
         "bucketName": r.exports["bucketName"],
-        "minioServiceHost": "s3.amazonaws.com",
+        "minioServiceHost": "s3.eu-central-1.amazonaws.com",  # regional: KFP 2.15+ addresses path-style
         "minioServiceRegion": "eu-central-1",
+        "ARTIFACT_NAMESPACE_KEY_PREFIX": "private-artifacts",  # KFP 2.17's UI: upstream's prefix, stated
     }
 
 

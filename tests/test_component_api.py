@@ -22,9 +22,16 @@ URNS = Path(__file__).parent / "data" / "stack-urns.json"
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_existing_stacks_keep_every_urn(env: str) -> None:
     """tests/data/stack-urns.json: the URNs the three stacks had before the component took typed
-    args (recorded from that commit); the stack program must register exactly those."""
+    args (recorded from that commit); the stack program must still register every one of them
+    (none renamed or re-parented: no replacement), and add only the UI signing key (KFP 2.17)."""
     before = json.loads(URNS.read_text())[env]
-    assert sorted(r.urn for r in run_check(env).run.resources) == before
+    now = {r.urn for r in run_check(env).run.resources}
+    assert set(before) <= now
+    config = "kubeflow:storage:KubeflowKubernetesConfig"
+    assert sorted(now - set(before)) == [
+        f"urn:pulumi:{env}::kubeflow-artifact-store::{config}$kubernetes:core/v1:Secret::kubeflow-kubernetes-ui-signing",
+        f"urn:pulumi:{env}::kubeflow-artifact-store::{config}$random:index/randomPassword:RandomPassword::kubeflow-kubernetes-ui-signing-key",
+    ]
 
 
 def test_args_have_one_documented_field_per_config_key_and_stay_generated() -> None:

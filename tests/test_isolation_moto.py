@@ -50,11 +50,19 @@ def teams(enforcing: str) -> dict[str, object]:
     clients: dict[str, object] = {"admin": s3}
     for namespace in PROFILES:
         # Exactly the policy the program attaches to this profile's role.
-        document = policies.artifact_access_policy(f"arn:aws:s3:::{BUCKET}", None, REGION, wiring.prefix(settings, namespace))
+        document = policies.artifact_access_policy(
+            f"arn:aws:s3:::{BUCKET}",
+            None,
+            REGION,
+            wiring.prefix(settings, namespace),
+            legacy_prefix=wiring.legacy_prefix(settings, namespace),
+        )
         iam.create_user(UserName=namespace)
         iam.put_user_policy(UserName=namespace, PolicyName="artifacts", PolicyDocument=document)
         clients[namespace] = _client("s3", enforcing, iam.create_access_key(UserName=namespace)["AccessKey"])
-        s3.put_object(Bucket=BUCKET, Key=f"private/{namespace}/v2/artifacts/run-1/model.txt", Body=namespace.encode())
+        s3.put_object(Bucket=BUCKET, Key=f"private-artifacts/{namespace}/v2/artifacts/run-1/model.txt", Body=namespace.encode())
+        # Written before the layout followed upstream's: under the former prefix.
+        s3.put_object(Bucket=BUCKET, Key=f"private/{namespace}/v2/artifacts/run-0/model.txt", Body=namespace.encode())
     return clients
 
 
@@ -74,19 +82,30 @@ def test_moto_enforces_identity_policies_here(teams: dict) -> None:
 def test_each_profile_reads_and_writes_its_own_prefix(teams: dict) -> None:
     for namespace in PROFILES:
         s3 = teams[namespace]
-        key = f"private/{namespace}/v2/artifacts/run-2/metrics.json"
+        key = f"private-artifacts/{namespace}/v2/artifacts/run-2/metrics.json"
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"{}")
-        assert s3.get_object(Bucket=BUCKET, Key=f"private/{namespace}/v2/artifacts/run-1/model.txt")["Body"].read() == namespace.encode()
+        assert (
+            s3.get_object(Bucket=BUCKET, Key=f"private-artifacts/{namespace}/v2/artifacts/run-1/model.txt")["Body"].read()
+            == namespace.encode()
+        )
         s3.delete_object(Bucket=BUCKET, Key=key)
 
 
 def test_a_profile_cannot_touch_another_profiles_prefix_or_the_shared_layout(teams: dict) -> None:
     a = teams["team-a"]
-    assert _denied(a.get_object, Bucket=BUCKET, Key="private/team-b/v2/artifacts/run-1/model.txt")
-    assert _denied(a.put_object, Bucket=BUCKET, Key="private/team-b/v2/artifacts/run-1/model.txt", Body=b"overwrite")
-    assert _denied(a.delete_object, Bucket=BUCKET, Key="private/team-b/v2/artifacts/run-1/model.txt")
+    assert _denied(a.get_object, Bucket=BUCKET, Key="private-artifacts/team-b/v2/artifacts/run-1/model.txt")
+    assert _denied(a.put_object, Bucket=BUCKET, Key="private-artifacts/team-b/v2/artifacts/run-1/model.txt", Body=b"overwrite")
+    assert _denied(a.delete_object, Bucket=BUCKET, Key="private-artifacts/team-b/v2/artifacts/run-1/model.txt")
     assert _denied(a.put_object, Bucket=BUCKET, Key="v2/artifacts/shared.txt", Body=b"x")
-    assert teams["admin"].get_object(Bucket=BUCKET, Key="private/team-b/v2/artifacts/run-1/model.txt")["Body"].read() == b"team-b"
+    assert teams["admin"].get_object(Bucket=BUCKET, Key="private-artifacts/team-b/v2/artifacts/run-1/model.txt")["Body"].read() == b"team-b"
+
+
+def test_the_former_prefix_stays_readable_by_its_profile_only_and_is_never_written(teams: dict) -> None:
+    a = teams["team-a"]
+    assert a.get_object(Bucket=BUCKET, Key="private/team-a/v2/artifacts/run-0/model.txt")["Body"].read() == b"team-a"
+    assert _denied(a.put_object, Bucket=BUCKET, Key="private/team-a/v2/artifacts/run-9/new.txt", Body=b"x")
+    assert _denied(a.delete_object, Bucket=BUCKET, Key="private/team-a/v2/artifacts/run-0/model.txt")
+    assert _denied(a.get_object, Bucket=BUCKET, Key="private/team-b/v2/artifacts/run-0/model.txt")
 
 
 def test_listing_is_limited_to_the_own_prefix_judged_offline() -> None:
@@ -96,8 +115,10 @@ def test_listing_is_limited_to_the_own_prefix_judged_offline() -> None:
     settings = load_settings("dev", config(profileNamespaces=PROFILES))
     for namespace in PROFILES:
         own = wiring.prefix(settings, namespace)
-        document = json.loads(policies.artifact_access_policy(f"arn:aws:s3:::{BUCKET}", None, REGION, own))
+        legacy = wiring.legacy_prefix(settings, namespace)
+        document = json.loads(policies.artifact_access_policy(f"arn:aws:s3:::{BUCKET}", None, REGION, own, legacy_prefix=legacy))
         listing = [s for s in document["Statement"] if "s3:ListBucket" in s["Action"]]
-        assert len(listing) == 1
-        prefixes = listing[0]["Condition"]["StringLike"]["s3:prefix"]
-        assert prefixes and all(p.startswith(own) for p in prefixes) and own.startswith("private/")
+        assert len(listing) == 2  # the current prefix, and the former one (read-only)
+        prefixes = [p for s in listing for p in s["Condition"]["StringLike"]["s3:prefix"]]
+        assert prefixes and all(p.startswith((own, legacy)) for p in prefixes) and own.startswith("private-artifacts/")
+        assert legacy == f"private/{namespace}/"

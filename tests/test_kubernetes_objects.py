@@ -13,7 +13,7 @@ import base64
 import pytest
 
 from automation.offline import MockRun
-from components import names
+from components import names, wiring
 from components.kube import role_fingerprint
 from tests.conftest import BUCKET_HARDENING, run
 
@@ -38,7 +38,7 @@ KUBEFLOW_INSTALLED = {
 }
 # Exists only because of this program: created, and deleted with the stack (Argo then falls back to
 # workflow-controller-configmap's repository; nothing references this object).
-PROGRAM_OWNED = {("ConfigMap", "kubeflow", "artifact-repositories")}
+PROGRAM_OWNED = {("ConfigMap", "kubeflow", "artifact-repositories"), ("Secret", "kubeflow", "kubeflow-artifact-store-ui-signing")}
 
 
 def kube_objects(r: MockRun) -> dict[tuple[str, str, str], object]:
@@ -90,16 +90,32 @@ def test_api_server_env_reads_exactly_the_keys_the_program_writes() -> None:
             assert ref["configMapKeyRef"]["key"] in configmap_keys
         elif "secretKeyRef" in ref:
             assert ref["secretKeyRef"]["name"] == "mlpipeline-minio-artifact" and ref["secretKeyRef"]["key"] in secret_keys
-        else:
-            assert item["value"] in ("true", "443")
-    ui = objects[("Deployment", "kubeflow", "ml-pipeline-ui")].inputs["spec"]["template"]["spec"]["containers"]
-    assert ui == [{"name": "ml-pipeline-ui", "env": [{"name": "AWS_REGION", "value": "us-east-1"}]}]
+        else:  # literal, as every release installs these (components/releases.py)
+            assert (
+                item["value"]
+                == {"SECURE": "true", "PORT": "443", "HOST": "s3.us-east-1.amazonaws.com", "REGION": "us-east-1"}[item["name"][18:]]
+            )
+    (ui,) = objects[("Deployment", "kubeflow", "ml-pipeline-ui")].inputs["spec"]["template"]["spec"]["containers"]
+    bucket = configmap_keys and objects[("ConfigMap", "kubeflow", "pipeline-install-config")].inputs["data"]["bucketName"]
+    assert ui["name"] == "ml-pipeline-ui"
+    assert {e["name"]: e.get("value", e.get("valueFrom")) for e in ui["env"]} == {
+        "AWS_REGION": "us-east-1",
+        "AWS_S3_ENDPOINT": "s3.us-east-1.amazonaws.com",
+        "AWS_SSL": "true",
+        "ARGO_ARCHIVE_ARTIFACTORY": "s3",
+        "ARGO_ARCHIVE_BUCKETNAME": bucket,
+        "ARGO_KEYFORMAT": wiring.ARGO_KEY_FORMAT,
+        "ARGO_ARTIFACT_REPOSITORIES_LOOKUP": "true",
+        "TENSORBOARD_PROXY_SIGNING_SECRET": {
+            "secretKeyRef": {"name": "kubeflow-artifact-store-ui-signing", "key": "tensorboardProxySigningSecret"}
+        },
+    }
 
 
 def test_secret_data_is_base64_and_secret() -> None:
     secret = kube_objects(run("dev"))[("Secret", "kubeflow", "mlpipeline-minio-artifact")]
     data = {k: base64.b64decode(v).decode() for k, v in secret.inputs["data"].items()}
-    assert data["accesskey"] == "" and data["minioServiceHost"] == "s3.amazonaws.com"
+    assert data["accesskey"] == "" and data["minioServiceHost"] == "s3.us-east-1.amazonaws.com"
     assert "data" in secret.secret_inputs
 
 

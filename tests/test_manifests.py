@@ -50,7 +50,7 @@ def test_prod_manifests_carry_the_deployed_names(tmp_path: Path) -> None:
         for o in objects
         if o["kind"] == "ConfigMap" and o["metadata"] == {**o["metadata"], "name": "kfp-launcher", "namespace": "team-nlp"}
     )
-    assert launcher["data"]["defaultPipelineRoot"] == f"s3://{BUCKET}/private/team-nlp/v2/artifacts"
+    assert launcher["data"]["defaultPipelineRoot"] == f"s3://{BUCKET}/private-artifacts/team-nlp/v2/artifacts"
     for o in objects:
         annotations = o["metadata"].get("annotations", {})
         assert not [k for k in annotations if k.startswith("pulumi.com/")]

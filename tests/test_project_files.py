@@ -51,7 +51,10 @@ def test_readme_documents_every_config_key_and_output() -> None:
     from tests.conftest import config
 
     exported = run_program(
-        "dev", config(encryption="sse-kms", accessLogging=True, profileNamespaces=["a"], profileObjects="external")
+        "dev",
+        config(
+            encryption="sse-kms", accessLogging=True, profileNamespaces=["a"], profileObjects="external", kubeflowPipelinesVersion="2.14"
+        ),
     ).exports
     for output in exported:
         assert f"`{output}`" in readme, output

@@ -89,7 +89,13 @@ def profile_identity() -> IdentityState:
     """team-a's role with isolation: the program's own documents."""
     return IdentityState(
         "team-a",
-        policies=[json.loads(policies.artifact_access_policy(BUCKET_ARN, KEY_ARN, "us-east-1", "private/team-a/"))],
+        policies=[
+            json.loads(
+                policies.artifact_access_policy(
+                    BUCKET_ARN, KEY_ARN, "us-east-1", "private-artifacts/team-a/", legacy_prefix="private/team-a/"
+                )
+            )
+        ],
         trust_policy=json.loads(policies.irsa_trust_policy("arn:x", "oidc/id/1", "team-a", "default-editor")),
     )
 
@@ -105,6 +111,12 @@ def good_wiring() -> WiringState:
         state.repositories[ns] = wiring.argo_repository(settings, "kf", ns)
         launcher = wiring.launcher_data(settings, "kf", ns)
         state.launchers[ns] = {**launcher, "providers": yaml.safe_load(launcher["providers"])}
+    from components import deployments
+
+    state.deployments = {
+        "ml-pipeline": {"env": [e.as_dict() for e in deployments.api_server_env(settings)]},
+        "ml-pipeline-ui": {"env": [e.as_dict() for e in deployments.ui_env(settings, "kf", wiring.ARGO_KEY_FORMAT)]},
+    }
     return state
 
 
@@ -117,6 +129,7 @@ ALL = Expectations(
     require_versioning=True,
     isolated_namespaces=("team-a",),
     wired_namespaces=("kubeflow", "team-a"),
+    read_legacy_prefix=True,
 )
 
 
@@ -140,6 +153,14 @@ def _header_deny_without_presence_guard() -> dict:
         if s["Sid"] == policies.SID_DENY_WRONG_KEY:
             s["Condition"] = {"StringNotEqualsIfExists": s["Condition"]["StringNotEquals"]}
     return document
+
+
+def _host_from_the_install_config(w: WiringState) -> None:
+    """The issue-20 defect: OBJECTSTORECONFIG_HOST from a ConfigMap where 2.15+ install a literal."""
+    env = w.deployments["ml-pipeline"]["env"]
+    host = next(e for e in env if e["name"] == "OBJECTSTORECONFIG_HOST")
+    host.pop("value")
+    host["valueFrom"] = {"configMapKeyRef": {"name": "pipeline-install-config", "key": "minioServiceHost"}}
 
 
 def good_stack() -> Snapshot:
@@ -173,6 +194,7 @@ BREAKS = {
     "KF-S3-08": ("bucket", lambda b: setattr(b, "lifecycle_rules", None)),
     "KF-S3-09": ("bucket", lambda b: setattr(b, "sse_algorithm", "AES256")),
     "KF-REQ-01": ("stack", _unguard_header_denies),
+    "KF-K8S-03": ("wiring", _host_from_the_install_config),
     "KF-S3-10": ("bucket", lambda b: setattr(b, "policy", _header_deny_without_presence_guard())),
     "KF-S3-11": ("bucket", lambda b: setattr(b, "logging_target", None)),
     "KF-S3-12": ("bucket", lambda b: setattr(b, "eventbridge", False)),

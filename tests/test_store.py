@@ -223,7 +223,7 @@ def test_tags_merged_with_stack_and_managed_by() -> None:
 @pytest.mark.parametrize(
     ("region", "endpoint", "partition"),
     [
-        ("eu-west-1", "s3.amazonaws.com", "aws"),
+        ("eu-west-1", "s3.eu-west-1.amazonaws.com", "aws"),
         ("us-gov-west-1", "s3.us-gov-west-1.amazonaws.com", "aws-us-gov"),
         ("cn-north-1", "s3.cn-north-1.amazonaws.com.cn", "aws-cn"),
     ],
@@ -268,7 +268,7 @@ def test_component_attributes_under_pulumi_runtime_test():
         assert arn == f"arn:aws:s3:::{name}"
         assert key_arn.startswith("arn:aws:kms:eu-west-1:") and ":key/" in key_arn
         assert log_name.startswith("kf-artifact-logs-staging-")
-        assert region == "eu-west-1" and endpoint == "s3.amazonaws.com"
+        assert region == "eu-west-1" and endpoint == "s3.eu-west-1.amazonaws.com"
 
     outputs = (store.bucket_name, store.bucket_arn, store.kms_key_arn, store.log_bucket_name, store.region, store.s3_endpoint)
     return pulumi.Output.all(*outputs).apply(check)

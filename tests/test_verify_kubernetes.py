@@ -11,7 +11,7 @@ import pytest
 from automation.environments import environment
 from automation.kube_verify import check_kubernetes
 from automation.stackfiles import expectations_for
-from components import names, wiring
+from components import deployments, names, wiring
 from components.settings import load_settings
 from tests.conftest import config
 from tests.kube_api_stub import kube_api, secret, status
@@ -68,9 +68,27 @@ def as_written(settings) -> dict[str, tuple[int, dict[str, Any]]]:
         200,
         service_account("kubeflow", "ml-pipeline-ui", "arn:aws:iam::123456789012:role/ui"),
     )
-    install = {"bucketName": BUCKET, "minioServiceHost": "s3.amazonaws.com", "minioServiceRegion": "us-east-1"}
+    install = deployments.install_config_data(settings, BUCKET)
     routes[path("kubeflow", "configmaps", "pipeline-install-config")] = (200, configmap("kubeflow", "pipeline-install-config", install))
+    for name, env in (
+        ("ml-pipeline", deployments.api_server_env(settings)),
+        ("ml-pipeline-ui", deployments.ui_env(settings, BUCKET, wiring.ARGO_KEY_FORMAT)),
+    ):
+        image = f"ghcr.io/kubeflow/{'kfp-api-server' if name == 'ml-pipeline' else 'kfp-frontend'}:2.17.0"
+        routes[f"/apis/apps/v1/namespaces/kubeflow/deployments/{name}"] = (200, deployment(name, image, [e.as_dict() for e in env]))
     return routes
+
+
+def deployment(name: str, image: str, env: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Deployment as the API server returns it after the merge (only the fields verify reads)."""
+    labels = {"app": name}
+    spec = {"containers": [{"name": name, "image": image, "env": env}]}
+    return {
+        "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "metadata": {"name": name, "namespace": "kubeflow"},
+        "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": spec}},
+    }
 
 
 def verify(settings, routes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: str = "stub-ctx"):
@@ -84,7 +102,7 @@ def verify(settings, routes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, co
 def test_what_up_writes_passes_and_every_namespace_is_read(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     report, seen = verify(settings, as_written(settings), tmp_path, monkeypatch)
     assert report.problems == []
-    assert {f.control: f.verdict for f in report.findings} == {"KF-K8S-01": "pass", "KF-K8S-02": "pass"}
+    assert {f.control: f.verdict for f in report.findings} == {"KF-K8S-01": "pass", "KF-K8S-02": "pass", "KF-K8S-03": "pass"}
     for ns in ["kubeflow", *PROFILES]:
         assert path(ns, "configmaps", "kfp-launcher") in seen and path(ns, "secrets", SECRET) in seen
     assert len([n for n in report.notes if "has its keys" in n]) == 4
@@ -137,3 +155,27 @@ def test_no_kubeconfig_is_a_note_not_a_failure(settings, tmp_path: Path, monkeyp
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
     report = check_kubernetes(settings, BUCKET, expectations_for(settings, environment("dev")))
     assert report.problems == [] and "skipped (no kubeconfig)" in report.notes[0]
+
+
+def test_a_live_deployment_of_another_release_or_with_both_forms_fails_kf_k8s_03(
+    settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    routes = as_written(settings)
+    api = "/apis/apps/v1/namespaces/kubeflow/deployments/ml-pipeline"
+    env = [e.as_dict() for e in deployments.api_server_env(settings)]
+    routes[api] = (200, deployment("ml-pipeline", "ghcr.io/kubeflow/kfp-api-server:2.16.1", env))
+    report, seen = verify(settings, routes, tmp_path, monkeypatch)
+    assert api in seen
+    failed = {f.control: f.detail for f in report.findings if f.verdict == "fail"}
+    assert failed == {
+        "KF-K8S-03": "ml-pipeline runs KFP 2.16 (ghcr.io/kubeflow/kfp-api-server:2.16.1), but kubeflowPipelinesVersion is 2.17"
+    }
+    host = {"name": "OBJECTSTORECONFIG_HOST", "value": "seaweedfs.kubeflow"}
+    host["valueFrom"] = {"configMapKeyRef": {"name": "pipeline-install-config", "key": "minioServiceHost"}}
+    both = [host if e["name"] == "OBJECTSTORECONFIG_HOST" else e for e in env]
+    routes[api] = (200, deployment("ml-pipeline", "ghcr.io/kubeflow/kfp-api-server:2.17.0", both))
+    report, _ = verify(settings, routes, tmp_path, monkeypatch)
+    failed = {f.control: f.detail for f in report.findings if f.verdict == "fail"}
+    assert failed == {
+        "KF-K8S-03": "ml-pipeline: OBJECTSTORECONFIG_HOST has both value and valueFrom: the API server rejects the Deployment"
+    }

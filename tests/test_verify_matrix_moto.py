@@ -27,8 +27,8 @@ def _profile_roles(bucket: str, key_arn: str) -> dict[str, str]:
         trust = policies.irsa_trust_policy(OIDC, issuer, namespace, "default-editor")
         role_name = f"kf-{namespace}-{bucket.rsplit('-', 1)[-1]}"  # one moto server serves every test: unique names
         role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust)["Role"]
-        prefix = f"{names.PROFILE_PREFIX_ROOT}/{namespace}/"
-        document = policies.artifact_access_policy(f"arn:aws:s3:::{bucket}", key_arn, REGION, prefix)
+        prefix, legacy = f"{names.PROFILE_PREFIX_ROOT}/{namespace}/", f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{namespace}/"
+        document = policies.artifact_access_policy(f"arn:aws:s3:::{bucket}", key_arn, REGION, prefix, legacy_prefix=legacy)
         iam.put_role_policy(RoleName=role["RoleName"], PolicyName="artifacts", PolicyDocument=document)
         arns[namespace] = role["Arn"]
     return arns

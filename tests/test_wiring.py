@@ -53,7 +53,7 @@ def test_every_artifact_repository_validates_against_argos_schema(credentials: s
     jsonschema.validate(repository, schema)
     assert undeclared_keys(repository, schema, schema) == []
     s3 = repository["s3"]
-    assert s3["insecure"] is False and s3["region"] == "us-east-1" and s3["endpoint"] == "s3.amazonaws.com"
+    assert s3["insecure"] is False and s3["region"] == "us-east-1" and s3["endpoint"] == "s3.us-east-1.amazonaws.com"
     assert repository["archiveLogs"] is True and "encryptionOptions" not in s3
     assert (s3.get("useSDKCreds") is True) is (credentials == "irsa")
     if credentials == "static":
@@ -68,7 +68,7 @@ def test_rendered_repositories_in_the_program_parse_as_the_function_says() -> No
             assert x.inputs["metadata"]["annotations"][names.DEFAULT_REPOSITORY_ANNOTATION] == names.ARTIFACT_REPOSITORY_KEY
             parsed = yaml.safe_load(x.inputs["data"][names.ARTIFACT_REPOSITORY_KEY])
             assert parsed["s3"]["bucket"] == r.exports["bucketName"]
-            assert parsed["s3"]["keyFormat"].startswith("" if namespace == "kubeflow" else f"private/{namespace}/artifacts/")
+            assert parsed["s3"]["keyFormat"].startswith("" if namespace == "kubeflow" else f"private-artifacts/{namespace}/artifacts/")
 
 
 def _walk_fields(node: Any, parent: str) -> list[tuple[str, str]]:
@@ -100,8 +100,8 @@ def test_isolation_layout_and_outputs() -> None:
     bucket = r.exports["bucketName"]
     assert r.exports["pipelineRoots"] == {
         "kubeflow": f"s3://{bucket}/v2/artifacts",
-        "team-a": f"s3://{bucket}/private/team-a/v2/artifacts",
-        "team-b": f"s3://{bucket}/private/team-b/v2/artifacts",
+        "team-a": f"s3://{bucket}/private-artifacts/team-a/v2/artifacts",
+        "team-b": f"s3://{bucket}/private-artifacts/team-b/v2/artifacts",
     }
     shared = run("dev", profileNamespaces=PROFILES, profileIsolation=False)
     assert shared.exports["pipelineRoots"]["team-a"] == f"s3://{bucket}/v2/artifacts"
@@ -116,9 +116,9 @@ def test_profile_roles_reach_only_their_prefix_and_the_ui_only_reads() -> None:
     arn = r.exports["bucketArn"]
     for namespace in PROFILES:
         statements = {s["Sid"]: s for s in _policy_of(r, namespace, "default-editor")["Statement"]}
-        assert statements["ArtifactObjects"]["Resource"] == [f"{arn}/private/{namespace}/*"]
+        assert statements["ArtifactObjects"]["Resource"] == [f"{arn}/private-artifacts/{namespace}/*"]
         assert statements["ArtifactListOwnPrefix"]["Condition"] == {
-            "StringLike": {"s3:prefix": [f"private/{namespace}/", f"private/{namespace}/*"]}
+            "StringLike": {"s3:prefix": [f"private-artifacts/{namespace}/", f"private-artifacts/{namespace}/*"]}
         }
         assert statements["ArtifactListOwnPrefix"]["Action"] == ["s3:ListBucket"]
     api = {s["Sid"]: s for s in _policy_of(r, "kubeflow", "ml-pipeline")["Statement"]}
@@ -130,14 +130,40 @@ def test_profile_roles_reach_only_their_prefix_and_the_ui_only_reads() -> None:
 
 
 def test_external_profile_objects_are_exported_not_written() -> None:
-    r = run("dev", profileNamespaces=PROFILES, profileObjects="external")
+    # Up to 2.14 the profile controller can be told what to write (KFP_DEFAULT_PIPELINE_ROOT).
+    r = run("dev", profileNamespaces=PROFILES, profileObjects="external", kubeflowPipelinesVersion="2.14")
     namespaces = {x.inputs["metadata"]["namespace"] for x in r.resources if x.type.startswith("kubernetes:")}
     assert namespaces == {"kubeflow"}
     exported = r.exports["profileSettings"]["team-a"]
     assert exported["serviceAccountRoleArn"] == r.exports["profileRoleArns"]["team-a"]
-    assert exported["kfpLauncher"]["defaultPipelineRoot"].endswith("/private/team-a/v2/artifacts")
+    assert exported["kfpLauncher"]["defaultPipelineRoot"].endswith("/private-artifacts/team-a/v2/artifacts")
     assert "accesskey" not in json.dumps(exported)  # never a credential
     assert "profileSettings" not in {k for k, v in run("dev", profileNamespaces=PROFILES).exports.items() if v}
+
+
+@pytest.mark.parametrize("version", ["2.15", "2.16", "2.17"])
+def test_external_profile_objects_are_refused_where_the_controller_hard_codes_seaweedfs(version: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(
+            "dev",
+            config(
+                profileNamespaces=PROFILES,
+                profileObjects="external",
+                kubeflowPipelinesVersion=version,
+                credentials="static",
+                profileIsolation=False,
+            ),
+        )
+    message = str(raised.value)
+    assert message.startswith(f"{NS}:profileObjects: invalid value 'external'") and f"kubeflowPipelinesVersion {version}" in message
+    assert "\n" not in message
+
+
+def test_irsa_is_refused_on_215_whose_api_server_refuses_empty_keys() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings("dev", config(kubeflowPipelinesVersion="2.15"))
+    assert str(raised.value).startswith(f"{NS}:kubeflowPipelinesVersion: invalid value '2.15'") and "#12508" in str(raised.value)
+    load_settings("dev", config(kubeflowPipelinesVersion="2.16"))  # fixed in 2.16 (#12512)
 
 
 def test_manage_kubernetes_false_writes_no_kubernetes_object() -> None:
@@ -171,5 +197,7 @@ def test_static_without_isolation_is_accepted() -> None:
 
 def test_generated_policy_is_what_the_access_component_attaches() -> None:
     r = run("dev", profileNamespaces=PROFILES)
-    expected = policies.artifact_access_policy(r.exports["bucketArn"], None, "us-east-1", "private/team-a/")
+    expected = policies.artifact_access_policy(
+        r.exports["bucketArn"], None, "us-east-1", "private-artifacts/team-a/", legacy_prefix="private/team-a/"
+    )
     assert _policy_of(r, "team-a", "default-editor") == json.loads(expected)
