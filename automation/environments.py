@@ -41,6 +41,7 @@ class _Entry(BaseModel):
     protected: bool = False
     baseline: tuple[Requirement, ...] = ()  # type: ignore[valid-type]
     secretsProvider: str = Field("passphrase", pattern=r"^(passphrase|awskms://.+|default)$")  # noqa: N815 (the file's key)
+    stateBackend: str = Field("", pattern=r"^(|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$")  # noqa: N815 (the file's key)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Environment:
     protected: bool = False
     baseline: Expectations = Expectations(require_versioning=False)
     secrets_provider: str = "passphrase"
+    # The Pulumi state backend when it is S3 (`s3://bucket/prefix`): the deploy and plan roles read it.
+    state_backend: str = ""
 
 
 class UnknownEnvironmentError(ValueError):
@@ -83,7 +86,7 @@ def load_environments(root: Path = ROOT) -> tuple[Environment, ...]:
         except ValidationError as error:
             first = error.errors()[0]
             key = ".".join(str(part) for part in first["loc"]) or "entry"
-            allowed = "name, protected, baseline, secretsProvider" if first["type"] == "extra_forbidden" else first["msg"]
+            allowed = "name, protected, baseline, secretsProvider, stateBackend" if first["type"] == "extra_forbidden" else first["msg"]
             raise _error(path, where, key, "invalid" if first["type"] != "extra_forbidden" else "unknown key", allowed) from None
         if entry.name in {e.name for e in found}:
             raise _error(path, where, "name", f"{entry.name!r} is listed twice", "each environment once")
@@ -92,7 +95,7 @@ def load_environments(root: Path = ROOT) -> tuple[Environment, ...]:
         if entry.protected and not entry.secretsProvider.startswith("awskms://"):
             raise _error(path, where, "secretsProvider", f"{entry.secretsProvider!r} for a protected environment", "awskms://...")
         baseline = replace(Expectations(require_versioning=False), **{REQUIREMENTS[name]: True for name in entry.baseline})
-        found.append(Environment(entry.name, entry.protected, baseline, entry.secretsProvider))
+        found.append(Environment(entry.name, entry.protected, baseline, entry.secretsProvider, entry.stateBackend))
     return tuple(found)
 
 

@@ -160,7 +160,15 @@ class KubeflowAccess(pulumi.ComponentResource):
             self.access_key_id = pulumi.Output.secret(self._inputs.value("static_access_key_id"))
             self.secret_access_key = pulumi.Output.secret(self._inputs.value("static_secret_access_key"))
         else:
-            user = aws.iam.User(f"{self._name}-user", tags=s.tags, **s.iam_identity_args, opts=self._child())
+            # Named kf-* like every identity of the stack: the deploy role may manage users only there.
+            # A user created before keeps its name (ignore_changes): no replacement, no new key.
+            user = aws.iam.User(
+                f"{self._name}-user",
+                name=f"kf-artifacts-{names.stack_slug(s.stack)}"[:64],
+                tags=s.tags,
+                **s.iam_identity_args,
+                opts=self._child(ignore_changes=["name"]),
+            )
             aws.iam.UserPolicy(f"{self._name}-user-artifacts", user=user.name, policy=self._access_policy, opts=self._child())
             key = aws.iam.AccessKey(f"{self._name}-user-key", user=user.name, opts=self._child())
             self.access_key_id = pulumi.Output.secret(key.id)

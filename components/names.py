@@ -56,6 +56,13 @@ IRSA_AUDIENCE = "sts.amazonaws.com"
 
 MANAGED_BY_TAG = ("managed-by", "pulumi/kubeflow-artifact-store")
 STACK_TAG = "pulumi-stack"
+# Marks what one stack owns, so a deploy role can be held to it (aws:RequestTag / aws:ResourceTag).
+OWNER_TAG = "kubeflow-artifact-store:stack"
+
+
+def owner_tag_value(stack: str) -> str:
+    return f"{PROJECT}/{stack}"
+
 
 # The AWS provider caps bucket_prefix at 37 characters (it appends a 26-character suffix).
 BUCKET_PREFIX_MAX = 37

@@ -89,7 +89,7 @@ class Settings:
     def tags(self) -> Any:
         """The stack's tags (an Output when the component's `tags` came from another resource)."""
         key, value = names.MANAGED_BY_TAG
-        ours = {names.STACK_TAG: self.stack, key: value}
+        ours = {names.STACK_TAG: self.stack, key: value, names.OWNER_TAG: names.owner_tag_value(self.stack)}
         if "tags" in self.deferred:
             return self.deferred["tags"].apply(lambda tags: {**tags, **ours})
         return {**self.config.tags, **ours}

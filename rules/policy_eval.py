@@ -8,8 +8,8 @@ the IAM User Guide; "Determining access to an AWS KMS key" in the KMS Developer 
   to IAM;
 - another account: the resource policy must allow the principal (or its account) AND the identity
   policies must allow;
-- KMS: the key policy must allow, directly or through the account-root statement that delegates to
-  IAM; an identity policy alone never opens a key;
+- KMS: on a key, the key policy must allow, directly or through the account-root statement that
+  delegates to IAM; an identity policy alone never opens a key (aliases and CreateKey: IAM alone);
 - unsigned (anonymous) requests and AWS service principals are judged by the resource policy alone.
 
 Conditions (the "Condition operators" reference): String*, Numeric*, Bool, Arn*, IpAddress, Null,
@@ -262,7 +262,7 @@ def decide(
     if not signed_iam:
         return Decision(ALLOWED, direct[0]) if direct else Decision(IMPLICITLY_DENIED)
     same_account = request.principal_account == request.resource_account
-    kms = request.action.lower().startswith("kms:")
+    kms = request.action.lower().startswith("kms:") and ":key/" in request.resource  # aliases and CreateKey: IAM alone
     if same_account and not kms:
         if iam_ok:
             return Decision(ALLOWED, identity_allows[0][0])

@@ -134,6 +134,7 @@ def test_tags_and_key_admins_may_come_from_other_resources(tmp_path: Path) -> No
         "cost-center": "1234",
         "pulumi-stack": "dev",
         "managed-by": "pulumi/kubeflow-artifact-store",
+        "kubeflow-artifact-store:stack": "kubeflow-artifact-store/dev",
     }
     policy = json.loads(run.one("aws:kms/key:Key").inputs["policy"])
     admins = next(s for s in policy["Statement"] if s["Sid"] == "AllowKeyAdministration")

@@ -112,7 +112,11 @@ def test_defaults_and_derived_values() -> None:
         "default-editor",
     )
     assert settings.oidc_issuer == "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789"
-    assert settings.tags == {"pulumi-stack": "Prod_EU", "managed-by": "pulumi/kubeflow-artifact-store"}
+    assert settings.tags == {
+        "pulumi-stack": "Prod_EU",
+        "managed-by": "pulumi/kubeflow-artifact-store",
+        "kubeflow-artifact-store:stack": "kubeflow-artifact-store/Prod_EU",  # what the deploy role is held to
+    }
 
 
 def test_settings_are_immutable() -> None:

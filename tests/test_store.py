@@ -217,7 +217,12 @@ def test_protection_on_buckets_and_key_only(protect: bool) -> None:
 
 def test_tags_merged_with_stack_and_managed_by() -> None:
     tags = run("dev", tags={"team": "ml"}).one(BUCKET, "artifacts").inputs["tags"]
-    assert tags == {"team": "ml", "pulumi-stack": "dev", "managed-by": "pulumi/kubeflow-artifact-store"}
+    assert tags == {
+        "team": "ml",
+        "pulumi-stack": "dev",
+        "managed-by": "pulumi/kubeflow-artifact-store",
+        "kubeflow-artifact-store:stack": "kubeflow-artifact-store/dev",
+    }
 
 
 @pytest.mark.parametrize(
