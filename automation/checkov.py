@@ -55,6 +55,10 @@ class CheckovResult:
     def unexpected(self) -> list[tuple[str, str]]:
         return [(c, a) for c, a in self.failed if self.why(c, a)[0] == "FAIL"]
 
+    def judged(self, suffix: str) -> bool:
+        """Did Checkov report anything (passed or failed) for a bucket whose name ends so?"""
+        return any(a.startswith("aws_s3_bucket.") and a.endswith(suffix) for _, a in self.passed + self.failed)
+
     def stale_exceptions(self) -> list[str]:
         """Exceptions for a check that now passes on their bucket: the list would overstate the gaps."""
         return [f"{c} {a}: {self.exception_for(c, a)}" for c, a in self.passed if self.exception_for(c, a)]

@@ -123,9 +123,9 @@ def _driver(args: argparse.Namespace) -> Any:
     say = _say(args)
     verify = None
     if args.command in ("up", "promote", "pipeline") and not args.skip_verify:
-        from .verify import verify_exit_code
+        from .verify import verify_after_update
 
-        verify = verify_exit_code
+        verify = verify_after_update
     elif getattr(args, "skip_verify", False):
         print("warning: --skip-verify: the deployment will not be read back live", file=sys.stderr)
     from .objects import empty_bucket, object_version_count
@@ -260,6 +260,9 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
         if signals.interrupted:  # the CLI was cancelled by our forwarded signal: say so, not its error
             _interrupted(args, active)
             return 1
+        failures = getattr(error, "failures", None)
+        if failures is not None and getattr(args, "json", False):
+            emit_json({"command": args.command, "error": str(error), "verifyFailures": failures, "exitCode": 1})
         print(f"failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

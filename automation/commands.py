@@ -172,4 +172,10 @@ def checkov(args: argparse.Namespace) -> int:
         for line in stale:
             print(f"FAIL stale exception, the check passes now: {line}")
         print(f"{args.env}: {summary}")
+    if not result.judged("artifacts"):  # fail closed: no verdict on the artifact bucket is no pass
+        print(
+            f"{args.env}: checkov reported no result for the artifact bucket (aws_s3_bucket.*artifacts): nothing was judged",
+            file=sys.stderr,
+        )
+        return 1
     return 1 if result.unexpected or stale else 0

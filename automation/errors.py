@@ -11,3 +11,11 @@ class OperationError(Exception):
 
 class PulumiNotInstalledError(UsageError):
     """Exit 2: the Pulumi CLI is not on this machine."""
+
+
+class VerificationError(OperationError):
+    """Exit 1: the update went through but `verify` found problems; `failures` names each one."""
+
+    def __init__(self, message: str, failures: list[str]) -> None:
+        super().__init__(message)
+        self.failures = failures

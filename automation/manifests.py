@@ -46,6 +46,28 @@ def known_resources(outputs: Mapping[str, Any], settings: Any) -> dict[str, dict
     return known
 
 
+def required_outputs(settings: Any) -> list[str]:
+    """Every output an object carries: the names, the key, and each role an annotation names.
+    Missing one is exit 2 naming it; a mock value is never written in its place."""
+    needed = list(REQUIRED_OUTPUTS)
+    c = settings.config
+    if settings.kms_enabled:
+        needed.append("kmsKeyArn")
+    if c.credentials == "irsa" and c.manage_service_accounts:
+        for identity in identities(settings):
+            if identity.namespace != c.kubeflow_namespace and c.profile_objects != "managed":
+                continue
+            key = {"pipeline": "pipelineRoleArn", "ui": "uiRoleArn", "runner": "runnerRoleArn"}.get(identity.role)
+            needed.append(key or f"profileRoleArns.{identity.namespace}")
+    return needed
+
+
+def _output(outputs: Mapping[str, Any], key: str) -> Any:
+    head, _, rest = key.partition(".")
+    value = outputs.get(head)
+    return (value or {}).get(rest) if rest else value
+
+
 def _object(inputs: dict[str, Any], patch: bool) -> dict[str, Any]:
     obj = json.loads(json.dumps(inputs))
     metadata = obj.setdefault("metadata", {})
@@ -72,7 +94,7 @@ def write_manifests(
 ) -> list[Path]:
     """Validates everything before writing anything; returns the files written."""
     settings = settings_for(env, root)
-    missing = [key for key in REQUIRED_OUTPUTS if not outputs.get(key)]
+    missing = [key for key in required_outputs(settings) if not _output(outputs, key)]
     if missing:
         raise UsageError(
             f"--outputs: no {', '.join(missing)} (the objects carry the deployed names); allowed: `pulumi stack output --json` of {env}"

@@ -23,7 +23,7 @@ from rules.crossguard import NOT_JUDGED_POLICY
 from . import signals
 from .engine import POLICY_PACK, StackLike, StackOpener
 from .environments import Environment, environment, environments, previous, through
-from .errors import OperationError, UsageError
+from .errors import OperationError, UsageError, VerificationError
 from .events import BUCKET_TYPE, IDENTITY_ROLE_PREFIX, EventLog, PreviewReport, reduce_error, result_summary
 from .stackfiles import expectations_for, settings_for
 
@@ -50,8 +50,8 @@ class Driver:
         say: Callable[[str], None],
         preflight: Callable[[str], None],
         verify: Callable[[str], int] | None = None,
-        object_count: Callable[[str], int] | None = None,
-        empty_bucket: Callable[[str], None] | None = None,
+        object_count: Callable[[str, str], int] | None = None,
+        empty_bucket: Callable[[str, str], None] | None = None,
         verbose: bool = False,
         stream: bool = True,
         lock_wait: Any = None,
@@ -157,14 +157,26 @@ class Driver:
             raise OperationError(f"{report.env}: stopped by policy: " + "; ".join(report.violations))
         guarded = report.guarded_changes()
         for change in guarded:
-            if change.type == BUCKET_TYPE and change.old_id and self.object_count is not None:
-                count = self.object_count(change.old_id)
-                if count:  # no flag lifts this: the history would be lost or left unhardened
-                    raise OperationError(
-                        f"{report.env}: refused: {change.op} of bucket {change.old_id}, which holds {count} object versions. "
-                        f"Keep it: set bucketName: {change.old_id} in Pulumi.{report.env}.yaml (the same name does not replace), "
-                        f"or adoptBucket: {change.old_id} (README: adopting a bucket)"
-                    )
+            if change.type != BUCKET_TYPE:
+                continue
+            # Fail closed: a bucket that cannot be named or counted is treated as holding data.
+            if not change.old_id:
+                raise OperationError(
+                    f"{report.env}: refused: {change.op} of bucket {change.urn}: the engine did not name the bucket, so its objects "
+                    "cannot be counted; no flag lifts this. Run `preview --refresh` and retry, or pin the bucket with bucketName"
+                )
+            if self.object_count is None:
+                raise OperationError(
+                    f"{report.env}: refused: {change.op} of bucket {change.old_id} ({change.urn}): its objects cannot be counted "
+                    "without live AWS access; no flag lifts this. Run the driver with the stack's AWS credentials"
+                )
+            count = self.object_count(report.env, change.old_id)  # an uncountable bucket raises: refused
+            if count:  # no flag lifts this: the history would be lost or left unhardened
+                raise OperationError(
+                    f"{report.env}: refused: {change.op} of bucket {change.old_id}, which holds {count} object versions. "
+                    f"Keep it: set bucketName: {change.old_id} in Pulumi.{report.env}.yaml (the same name does not replace), "
+                    f"or adoptBucket: {change.old_id} (README: adopting a bucket)"
+                )
         if guarded and not allow_replace:
             named = ", ".join(f"{c.op} {c.type} {c.name}" for c in guarded)
             raise OperationError(f"{report.env}: stopped before update: {named} would lose data; rerun with --allow-replace if intended")
@@ -218,10 +230,14 @@ class Driver:
         if self.verify is None:
             outcome["verify"] = "skipped"
         else:
-            outcome["verifyExitCode"] = code = self.verify(env)
+            verdict = self.verify(env)
+            code, failures = (verdict, ()) if isinstance(verdict, int) else (verdict.exit_code, tuple(verdict.failures))
+            outcome["verifyExitCode"], outcome["verifyFailures"] = code, list(failures)
             outcome["verify"] = "passed" if not code else "failed"
             if code:
-                raise OperationError(f"{env}: updated, but live verification failed (exit {code})")
+                for line in failures:  # what failed, before the one-line summary (and in --json)
+                    self.say(f"  {env}: verify: {line}")
+                raise VerificationError(f"{env}: updated, but live verification failed (exit {code})", list(failures))
         return outcome
 
     def refresh(self, env: str) -> list[str]:
@@ -258,13 +274,13 @@ class Driver:
             raise UsageError(f"--env: destroy is refused for protected environment {env}; unprotect it in code review first")
         outputs = self.outputs(env, show_secrets=False)
         buckets = [b for b in (outputs.get("bucketName"), outputs.get("logBucketName")) if b and b != "[secret]"]
-        counts = {bucket: object_count(bucket) for bucket in buckets}
+        counts = {bucket: object_count(env, bucket) for bucket in buckets}
         full = {bucket: n for bucket, n in counts.items() if n}
         if full and not force_empty:
             named = ", ".join(f"{bucket} holds {n} object versions" for bucket, n in full.items())
             raise OperationError(f"destroy {env}: {named}; rerun with --force-empty to delete them first")
         for bucket in full:
-            empty_bucket(bucket)
+            empty_bucket(env, bucket)
         if outputs.get("logBucketName") in full:
             self.say(
                 f"note: S3 may still deliver access logs into {outputs['logBucketName']} for a while; destroy retries fail until it stops"

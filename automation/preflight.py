@@ -17,6 +17,7 @@ import yaml
 from components.settings import ALLOWED_ACCOUNTS_KEY, KUBE_CONTEXT_KEY, ConfigError, Settings
 from rules import FAIL
 
+from .aws_session import caller_account
 from .environments import Environment, environment
 from .errors import OperationError, UsageError
 from .stackfiles import settings_for
@@ -41,20 +42,6 @@ def require_binding(settings: Settings, target: Environment, warn: Callable[[str
         )
     for problem in problems:
         warn(f"warning: Pulumi.{target.name}.yaml: {problem}")
-
-
-def caller_account(env: str) -> str:
-    """The account of the credentials at hand for `env` (the standard chain, whatever the
-    environment): one STS call (AWS_ENDPOINT_URL honoured)."""
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-    try:
-        return str(boto3.session.Session().client("sts").get_caller_identity()["Account"])
-    except NoCredentialsError:
-        raise UsageError("AWS credentials: none found; allowed: the standard chain (AWS_PROFILE, env vars, SSO, OIDC role)") from None
-    except (BotoCoreError, ClientError) as error:
-        raise UsageError(f"AWS credentials: sts:GetCallerIdentity failed ({str(error).splitlines()[0]})") from None
 
 
 def kube_contexts() -> set[str] | None:
@@ -83,8 +70,8 @@ class Preflight:
         target = environment(env)
         settings = settings_for(env)
         require_binding(settings, target, self.warn)
-        if settings.account_ids and not settings.assume_role_arns:
-            # With assumeRoles the provider assumes a role in the account and checks allowedAccountIds itself.
+        if settings.account_ids:
+            # The identity the provider deploys with: after aws:profile and every aws:assumeRoles entry.
             account = self.account(env)
             if account not in settings.account_ids:
                 raise UsageError(

@@ -1,5 +1,10 @@
-"""SIGTERM and Ctrl-C while `pulumi` runs: pass the signal on and wait, so the CLI cancels its
+"""SIGTERM and Ctrl-C while `pulumi` runs: pass the signal on once and wait, so the CLI cancels its
 update cleanly and releases the stack lock, instead of being orphaned mid-update.
+
+The CLI treats a second SIGINT as "terminate now" (no lock release, pending operations left in
+the state). So the child runs in its own session (a terminal's Ctrl-C, sent to the driver's
+process group, never reaches it directly), the first SIGINT/SIGTERM to the driver is forwarded as
+one SIGINT, and later ones are reported and not forwarded.
 
 `pulumi.automation.PulumiCommand.run` keeps its child process to itself, so ForwardingPulumiCommand
 runs the CLI exactly as the SDK's `run` does (pulumi/automation/_cmd.py: --non-interactive first,
@@ -10,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -48,7 +54,13 @@ class ForwardingPulumiCommand(PulumiCommand):
             stream.close()
 
         with subprocess.Popen(
-            [self.command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env, encoding="utf-8"
+            [self.command, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            encoding="utf-8",
+            start_new_session=True,  # its own process group: only the driver decides what reaches it
         ) as process:
             with _lock:
                 _children.add(process)
@@ -71,9 +83,11 @@ class ForwardingPulumiCommand(PulumiCommand):
         return result
 
 
-def install() -> None:
-    """SIGTERM and SIGINT: with a `pulumi` child running, forward SIGINT to it (the CLI's graceful
-    cancel) and keep waiting for it to exit; without one, stop at once (KeyboardInterrupt)."""
+def install(report: Callable[[str], Any] | None = None) -> None:
+    """SIGTERM and SIGINT: with a `pulumi` child running, forward one SIGINT to it (the CLI's
+    graceful cancel) and keep waiting for it to exit; later signals are reported, not forwarded;
+    without a child, stop at once (KeyboardInterrupt)."""
+    say = report or (lambda line: print(line, file=sys.stderr, flush=True))
 
     def handle(signum: int, frame: Any) -> None:
         with _lock:
@@ -81,6 +95,10 @@ def install() -> None:
         if not children:
             raise KeyboardInterrupt
         interrupted.append(signum)
+        if len(interrupted) > 1:
+            say(f"{signal.Signals(signum).name}: already cancelling; waiting for pulumi (not forwarded: a second SIGINT kills it)")
+            return
+        say(f"{signal.Signals(signum).name}: asking pulumi to cancel; waiting for it to release the stack lock")
         for child in children:
             child.send_signal(signal.SIGINT)
 

@@ -9,13 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, NoCredentialsError
 
-from components.settings import Settings
 from rules import Finding, evaluate, exit_code
 from rules.state import ACCESS_LOGS, ARTIFACTS, REPLICA, BucketState, Snapshot
 
+from .aws_session import session_for
 from .environments import environment
 from .errors import OperationError, UsageError
 from .kube_verify import check_kubernetes
@@ -57,23 +56,6 @@ def _bucket_from_outputs(outputs: dict[str, Any]) -> str:
     return str(outputs["bucketName"])
 
 
-def session_for(settings: Settings) -> boto3.session.Session:
-    """The standard chain; with the stack's `aws:assumeRoles`, that role (as the provider uses it)."""
-    session = boto3.session.Session()
-    if not settings.assume_role_arns:
-        return session
-    try:
-        credentials = session.client("sts").assume_role(
-            RoleArn=settings.assume_role_arns[0], RoleSessionName="kubeflow-artifact-store-verify"
-        )
-    except ClientError as error:
-        raise UsageError(f"aws:assumeRoles: cannot assume {settings.assume_role_arns[0]} ({error.response['Error'].get('Code')})") from None
-    c = credentials["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"]
-    )
-
-
 def _outputs(env: str, required: bool) -> dict[str, Any]:
     """The stack's outputs; with `--bucket` they are optional (only the roles come from them)."""
     from .engine import stack_outputs
@@ -99,7 +81,7 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> Veri
     name = bucket or _bucket_from_outputs(outputs)
     roles = stack_role_arns(outputs)
     try:
-        reader = LiveReader(session_for(settings), settings.region)
+        reader = LiveReader(session_for(env), settings.region)
         artifacts = reader.bucket(name, ARTIFACTS)
         snapshot = Snapshot(buckets=[artifacts])
         if isinstance(artifacts.logging_target, str) and artifacts.logging_target:
@@ -169,6 +151,15 @@ def _live_controls() -> tuple[Any, ...]:
     return tuple(c for c in CONTROLS if c.scope != "wiring")  # wiring: judged by kube_verify
 
 
-def verify_exit_code(env: str) -> int:
-    """For promote/pipeline: verify after an update, as an exit code."""
-    return run_verify(env, None, lambda _: None).exit_code
+@dataclass(frozen=True)
+class Verdict:
+    """For up/promote/pipeline: verify after an update, as an exit code and the lines that failed."""
+
+    exit_code: int
+    failures: tuple[str, ...] = ()
+
+
+def verify_after_update(env: str) -> Verdict:
+    report = run_verify(env, None, lambda _: None)
+    failed = [f"{f.control} {f.resource}: {f.detail}" for f in report.findings if f.verdict == "fail"]
+    return Verdict(report.exit_code, tuple(failed + report.problems))

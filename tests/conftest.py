@@ -105,4 +105,6 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+    # Never ask the instance metadata service (a link-local address) when a test removes credentials.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return moto_server

@@ -130,7 +130,14 @@ class FakeStack:
         return dict(counts)
 
     def _plan_steps(self) -> list[tuple[Any, ...]]:
-        return [(op, op, urn, type_, (), *old) for op, urn, type_, *old in self.world.plans.get(self.name, [])]
+        """A replace or delete carries the resource's `old` state, as the engine's steps do
+        (makeStepEventStateMetadata); its id is `<name>-id` unless the plan names one, or None
+        for a step the engine reports without it."""
+        steps = []
+        for op, urn, type_, *given in self.world.plans.get(self.name, []):
+            old_id = given[0] if given else (f"{urn.rsplit('::', 1)[-1]}-id" if op in ("replace", "delete") else "")
+            steps.append((op, op, urn, type_, (), *([old_id] if old_id else [])))
+        return steps
 
     def preview(self, **kwargs: Any) -> Result:
         self._start("preview", kwargs)

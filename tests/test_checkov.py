@@ -121,6 +121,23 @@ def test_cli_checkov_and_its_missing_tool_error(tmp_path: Path) -> None:
     assert missing.returncode == 2 and missing.stderr.startswith("error: checkov: not installed at ")
 
 
+def test_checkov_that_judged_nothing_is_a_failure(tmp_path: Path) -> None:
+    """Fail closed: a Checkov that returns no result for the artifact bucket is no pass."""
+    silent = tmp_path / "checkov"
+    silent.write_text('#!/bin/sh\necho \'{"results": {"passed_checks": [], "failed_checks": []}}\'\n')
+    silent.chmod(0o755)
+    done = subprocess.run(
+        [sys.executable, "-m", "automation", "checkov", "--env", "dev"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "CHECKOV": str(silent)},
+    )
+    assert done.returncode == 1
+    assert "checkov reported no result for the artifact bucket" in done.stderr
+
+
 def test_the_readme_lists_every_exception_with_its_reason() -> None:
     readme = (ROOT / "README.md").read_text()
     for (_, check), why in EXCEPTIONS.items():

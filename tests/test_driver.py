@@ -64,8 +64,8 @@ class Harness(World):
             say,
             preflight,
             verify=verify,
-            object_count=lambda bucket: self.objects.get(bucket, 0),
-            empty_bucket=self.emptied.append,
+            object_count=lambda env, bucket: self.objects.get(bucket, 0),
+            empty_bucket=lambda env, bucket: self.emptied.append(bucket),
             lock_wait=wait_none(),
         )
 
@@ -222,6 +222,19 @@ def test_failed_verification_stops_the_pipeline(world: Harness) -> None:
     assert not world.ops("staging")
 
 
+def test_a_failed_verification_says_what_failed_before_the_summary(world: Harness, capsys: pytest.CaptureFixture) -> None:
+    from automation.verify import Verdict
+
+    failures = ("KF-S3-10 kf-artifacts-dev-x: refuses uploads that rely on default encryption", "kubernetes: Secret x lacks keys")
+    lines: list[str] = []
+    driver = world.driver(verify=lambda env: Verdict(1, failures), lines=lines)
+    assert cli.main(["up", "--env", "dev", "--json"], driver=driver) == 1
+    assert [line.strip() for line in lines[-2:]] == [f"dev: verify: {f}" for f in failures]
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["verifyFailures"] == list(failures)
+    assert captured.err.strip().endswith("failed: dev: updated, but live verification failed (exit 1)")
+
+
 def test_refresh_reads_drift_from_outputs_events_not_pre_events(world: Harness) -> None:
     world.deployed("dev")
     world.drift["dev"] = {VERSIONING_URN: ("update", ("versioningConfiguration",)), BUCKET_URN: ("delete", ())}
@@ -375,6 +388,36 @@ def test_replacing_a_non_empty_bucket_is_refused_whatever_the_flags(world: Harne
     world.objects["kf-artifacts-dev-old"] = 0  # empty: --allow-replace lets it go
     world.driver().up("dev", allow_replace=True)
     assert ("dev", "up") in world.ops()
+
+
+def test_a_bucket_replacement_without_its_old_id_is_refused_whatever_the_flags(world: Harness) -> None:
+    """Fail closed: the engine did not name the bucket, so nothing could be counted."""
+    world.plans["dev"] = [("replace", BUCKET_URN, BUCKET, None)]
+    with pytest.raises(cli.OperationError) as raised:
+        world.driver().up("dev", allow_replace=True)
+    assert f"refused: replace of bucket {BUCKET_URN}: the engine did not name the bucket" in str(raised.value)
+    assert ("dev", "up") not in world.ops()
+
+
+def test_a_bucket_replacement_without_live_access_is_refused(world: Harness) -> None:
+    world.plans["dev"] = [("replace", BUCKET_URN, BUCKET, "kf-artifacts-dev-old")]
+    driver = world.driver()
+    driver.object_count = None
+    with pytest.raises(cli.OperationError, match="its objects cannot be counted without live AWS access; no flag lifts this"):
+        driver.up("dev", allow_replace=True)
+
+
+def test_a_bucket_whose_objects_cannot_be_counted_is_refused(world: Harness) -> None:
+    world.plans["dev"] = [("delete", BUCKET_URN, BUCKET, "kf-artifacts-dev-old")]
+    driver = world.driver()
+
+    def cannot(env: str, bucket: str) -> int:
+        raise cli.OperationError(f"{bucket}: cannot count its objects (AccessDenied)")
+
+    driver.object_count = cannot
+    with pytest.raises(cli.OperationError, match="kf-artifacts-dev-old: cannot count its objects"):
+        driver.up("dev", allow_replace=True)
+    assert ("dev", "up") not in world.ops()
 
 
 def test_removing_a_profiles_identity_needs_its_own_flag(world: Harness) -> None:

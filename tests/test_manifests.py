@@ -128,3 +128,14 @@ def test_missing_outputs_is_exit_2_naming_the_option(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--outputs: no bucketName, bucketArn"):
         write_manifests("prod", tmp_path / "x", {}, warn=lambda _: None)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_missing_role_is_refused_never_replaced_by_a_mock_arn(tmp_path: Path) -> None:
+    """Fail closed: an outputs file without a role an annotation needs is exit 2 naming it."""
+    without = {k: v for k, v in OUTPUTS.items() if k != "uiRoleArn"}
+    with pytest.raises(UsageError, match=r"--outputs: no uiRoleArn \(the objects carry the deployed names\)"):
+        write_manifests("prod", tmp_path / "x", without, warn=lambda _: None)
+    one_profile_less = {**OUTPUTS, "profileRoleArns": {k: v for k, v in OUTPUTS["profileRoleArns"].items() if k != "team-nlp"}}
+    with pytest.raises(UsageError, match=r"--outputs: no profileRoleArns.team-nlp "):
+        write_manifests("prod", tmp_path / "y", one_profile_less, warn=lambda _: None)
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

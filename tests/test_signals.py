@@ -76,3 +76,60 @@ def test_sigterm_is_forwarded_to_pulumi_and_waited_for(tmp_path: Path) -> None:
     assert driver.returncode == 1 and "child exited; signals=[15]" in out
     finished = float(out.rsplit("at=", 1)[1])
     assert finished - sent >= 0.5  # the driver waited for the CLI to finish cancelling
+
+
+# The real CLI: a first SIGINT cancels gracefully; a second one terminates it at once
+# (pkg/cmd/pulumi: "^C received; cancelling the update" then "^C received; terminating").
+STRICT_PULUMI = textwrap.dedent(
+    """\
+    #!{python}
+    import signal, sys, time, pathlib
+    log = pathlib.Path({log!r})
+    if sys.argv[1:] == ["version"]:
+        print("v3.210.0"); sys.exit(0)
+    seen = []
+    def cancel(signum, frame):
+        seen.append(signum)
+        if len(seen) > 1:
+            log.write_text(log.read_text() + "terminated\\n"); sys.exit(137)
+        log.write_text(log.read_text() + "got SIGINT\\n")
+    signal.signal(signal.SIGINT, cancel)
+    log.write_text("started " + " ".join(sys.argv[1:]) + "\\n")
+    while not seen:
+        time.sleep(0.01)
+    time.sleep(1.0)  # cancelling: finishing the step, releasing the lock
+    log.write_text(log.read_text() + "exited\\n")
+    sys.exit(255)
+    """
+)
+
+
+def test_a_terminal_ctrl_c_twice_reaches_pulumi_once(tmp_path: Path) -> None:
+    """Group-wide SIGINTs, as a terminal sends them to the foreground process group: the child runs
+    in its own session, the driver forwards the first and only reports the second."""
+    log = tmp_path / "pulumi.log"
+    log.write_text("")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pulumi"
+    fake.write_text(STRICT_PULUMI.format(python=sys.executable, log=str(log)))
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER.format(root=str(ROOT), cwd=str(tmp_path))],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, so the test can signal the whole group like a terminal
+    )
+    deadline = time.monotonic() + 20
+    while "started" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(driver.pid, signal.SIGINT)
+    time.sleep(0.2)
+    os.killpg(driver.pid, signal.SIGINT)
+    out, err = driver.communicate(timeout=20)
+    assert log.read_text().splitlines()[1:] == ["got SIGINT", "exited"]  # cancelled once, never terminated
+    assert "child exited; signals=[2, 2]" in out
+    assert "already cancelling; waiting for pulumi (not forwarded" in err

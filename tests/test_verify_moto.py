@@ -277,14 +277,14 @@ def test_destroy_force_empty_empties_both_buckets_on_the_endpoint(aws_env: str) 
         for body in (b"one", b"two"):
             s3.put_object(Bucket=name, Key="artifacts/run-1/out.txt", Body=body)
         s3.delete_object(Bucket=name, Key="artifacts/run-1/out.txt")  # a delete marker too
-    assert [object_version_count(n) for n in names.values()] == [3, 3]
+    assert [object_version_count("dev", n) for n in names.values()] == [3, 3]
     world = Harness()
     world.outputs["dev"] = {key: OutputValue(value, False) for key, value in names.items()}
     driver = world.driver()
     driver.object_count, driver.empty_bucket = object_version_count, empty_bucket  # the real boto3 helpers
     result = driver.destroy("dev", True)
     assert result["emptied"] == sorted(names.values())
-    assert [object_version_count(n) for n in names.values()] == [0, 0]
+    assert [object_version_count("dev", n) for n in names.values()] == [0, 0]
     assert ("dev", "destroy") in world.ops()
 
 

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from automation.verify import run_verify, session_for
-from components.settings import load_settings
-from tests.conftest import config, start_moto
+from automation.verify import run_verify
+from tests.conftest import start_moto
 from tests.test_verify_moto import PERIMETER, REGION, harden
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -70,8 +69,9 @@ def test_a_role_that_may_not_read_the_bucket_policy_gets_findings_not_an_abort(
 
 
 def test_verify_assumes_the_stacks_role(aws_env: str) -> None:
-    settings = load_settings("dev", {**config(), "aws:assumeRoles": '[{"roleArn": "arn:aws:iam::123456789012:role/verify"}]'})
-    session = session_for(settings)
+    from automation.aws_session import AssumedRole, ProviderIdentity, session_of
+
+    session = session_of(ProviderIdentity("eu-west-1", assume_roles=(AssumedRole("arn:aws:iam::123456789012:role/verify"),)))
     credentials = session.get_credentials().get_frozen_credentials()
     assert credentials.access_key.startswith("ASIA") and credentials.token  # STS temporary credentials, not the chain's
     assert session.client("sts").get_caller_identity()["Arn"].startswith("arn:aws:sts::123456789012:assumed-role/verify/")
