@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi.automation import CommandResult, OutputValue, StackNotFoundError
+from pulumi.automation.errors import create_command_error
 from pulumi.automation.events import EngineEvent
 
 
@@ -73,6 +74,16 @@ class World:
         return [(e, op) for e, op, _ in self.calls if env is None or e == env]
 
 
+# The CLI's messages for a locked stack (pkg/backend: httpstate 409, diy lock file), which the SDK's
+# create_command_error classifies as ConcurrentUpdateError.
+LOCKED_SERVICE = "error: [409] Conflict: Another update is currently in progress."
+LOCKED_DIY = "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file"
+
+
+def locked(message: str = LOCKED_DIY) -> Exception:
+    return create_command_error(CommandResult("", message, 255))
+
+
 def _event(sequence: int, **payload: Any) -> EngineEvent:
     return EngineEvent.from_json({"sequence": sequence, "timestamp": int(time.time()), **payload})
 
@@ -121,9 +132,15 @@ class FakeStack:
             sequence += 1
             on_event(_event(sequence, resOutputsEvent={"metadata": _metadata(result_op, urn, type_, diffs), "planning": planning}))
             counts[result_op] += 1
-        for policy in self.world.policy.get((self.name, operation), []):
+        policies = self.world.policy.get((self.name, operation), [])
+        for policy in policies:
             sequence += 1
             on_event(_event(sequence, policyEvent=policy))
+        if any(p.get("enforcementLevel") == "mandatory" for p in policies):
+            # The CLI ends a run with a mandatory violation as a failure (exit 255) after the events:
+            # built with the SDK's own classifier, as the Automation API raises it.
+            verb = "preview" if planning else "update"
+            raise create_command_error(CommandResult("", f"error: {verb} failed", 255))
         time.sleep(self.world.delay)
         sequence += 1
         on_event(_event(sequence, summaryEvent={"maybeCorrupt": False, "durationSeconds": 0, "resourceChanges": dict(counts)}))

@@ -15,7 +15,7 @@ from automation import cli
 from automation.events import EventLog, reduce_error
 from automation.operations import Driver
 from automation.preflight import Preflight
-from tests.engine_double import UpdateEntry, World
+from tests.engine_double import LOCKED_DIY, LOCKED_SERVICE, UpdateEntry, World, locked
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_URN = (
@@ -126,8 +126,10 @@ def test_non_guarded_replacement_is_allowed(world: Harness) -> None:
 
 
 def test_policy_violation_stops_the_update(world: Harness) -> None:
+    """The CLI fails the preview after a mandatory violation's event (the double raises as it does):
+    the driver names the violation from the events, not the CLI's bare `preview failed`."""
     world.policy[("dev", "preview")] = [violation()]
-    with pytest.raises(cli.OperationError, match="stopped by policy: kf-s3-09"):
+    with pytest.raises(cli.OperationError, match="preview dev: policy violations:\n  kf-s3-09: kubeflow-artifacts: not SSE-KMS"):
         world.driver().up("dev")
     assert ("dev", "up") not in world.ops()
 
@@ -283,13 +285,12 @@ def test_promote_updates_target_when_source_is_current(world: Harness) -> None:
 
 
 def test_lock_conflicts_are_retried_then_named(world: Harness) -> None:
-    world.failures[("dev", "preview")] = [
-        ConcurrentUpdateError(CommandResult("", "error: the stack is currently locked", 255)) for _ in range(2)
-    ]
+    world.failures[("dev", "preview")] = [locked(LOCKED_SERVICE), locked(LOCKED_DIY)]
+    assert all(isinstance(e, ConcurrentUpdateError) for e in world.failures[("dev", "preview")])  # the SDK's own classification
     world.driver().preview("dev")
     assert world.ops().count(("dev", "preview")) == 3
     world.calls.clear()
-    world.failures[("dev", "preview")] = ConcurrentUpdateError(CommandResult("", "locked", 255))
+    world.failures[("dev", "preview")] = locked()
     with pytest.raises(cli.OperationError, match="stack 'dev' is locked by another update after 5 attempts"):
         world.driver().preview("dev")
     assert world.ops().count(("dev", "preview")) == 5

@@ -6,6 +6,7 @@ a moment to "release the lock" and exits 255, as an interrupted update does."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,8 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
 
 from automation.offline import ROOT
 
@@ -133,3 +136,44 @@ def test_a_terminal_ctrl_c_twice_reaches_pulumi_once(tmp_path: Path) -> None:
     assert log.read_text().splitlines()[1:] == ["got SIGINT", "exited"]  # cancelled once, never terminated
     assert "child exited; signals=[2, 2]" in out
     assert "already cancelling; waiting for pulumi (not forwarded" in err
+
+
+# A stand-in CLI that answers as the real one for opening stacks: `stack select` of a stack that does
+# not exist fails with the CLI's message (the SDK's StackNotFoundError), `stack init` records its
+# arguments, and every call is logged.
+RECORDING_PULUMI = textwrap.dedent(
+    """\
+    #!{python}
+    import json, sys, pathlib
+    log = pathlib.Path({log!r})
+    args = [a for a in sys.argv[1:] if a != "--non-interactive"]
+    log.write_text(log.read_text() + json.dumps(args) + "\\n")
+    if args == ["version"]:
+        print("v3.210.0"); sys.exit(0)
+    if args[:2] == ["stack", "select"]:
+        print("error: no stack named 'prod' found", file=sys.stderr); sys.exit(255)
+    sys.exit(0)
+    """
+)
+
+
+def test_a_new_stack_is_created_with_its_environments_secrets_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """real_stack_opener against the stand-in: prod does not exist, so `up` creates it, and with the
+    KMS secrets provider environments.yaml names for prod (never the passphrase default)."""
+    from automation import engine
+    from automation.environments import environment
+
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pulumi"
+    fake.write_text(RECORDING_PULUMI.format(python=sys.executable, log=str(log)))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "file://" + str(tmp_path / "state"))
+    engine.real_stack_opener(lambda _: None)("prod", True)
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    init = next(c for c in calls if c[:2] == ["stack", "init"])
+    assert "--secrets-provider" in init and init[init.index("--secrets-provider") + 1] == environment("prod").secrets_provider
+    assert environment("prod").secrets_provider.startswith("awskms://")
