@@ -114,6 +114,10 @@ class StoreMocks(pulumi.runtime.Mocks):
             name = f"{args.inputs.get('namePrefix', args.name)}mock"
             state.update(name=name, arn=f"arn:{partition}:iam::{self.account}:{kind}/{name}")
             return name, state
+        if args.typ == "aws:iam/policy:Policy":
+            name = f"{args.inputs.get('name') or args.name}-mock"
+            state.update(name=name, arn=f"arn:{partition}:iam::{self.account}:policy/{name}")
+            return state["arn"], state
         if args.typ == "aws:iam/accessKey:AccessKey":
             state.update(secret="mock/SECRET+access+key+value+0000000000")
             return "AKIAMOCKMOCKMOCKMOCK", state

@@ -56,6 +56,8 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
     def finding(verdict: str, detail: str = "") -> Finding:
         return Finding(control.id, control.title, control.severity, control.benchmarks, subject.name, verdict, detail)
 
+    if getattr(subject, "not_judged", ""):
+        return finding(NOT_JUDGED, subject.not_judged)  # type: ignore[attr-defined]
     unknown = [f for f in control.fields if getattr(subject, f, None) is UNKNOWN]
     if unknown:
         return finding(NOT_JUDGED, f"{', '.join(unknown)} unknown until the update computes it")
@@ -68,7 +70,7 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
     try:
         problem = control.check(subject, expectations) if control.uses_expectations else control.check(subject)
     except NotJudgedError as unknown:
-        return finding(NOT_JUDGED, f"{unknown} until the update computes it")
+        return finding(NOT_JUDGED, str(unknown))
     if problem is None:
         return finding(PASS)
     return finding(FAIL if control.required(expectations) else WAIVED, problem)

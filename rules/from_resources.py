@@ -1,8 +1,9 @@
 """Build a Snapshot from Pulumi resources (camelCase properties), as the mock engine records
 them for `check` and as CrossGuard hands them to a stack policy at preview and update.
 
-Side resources are matched to their bucket by parent component, not by bucket name: at
-preview a generated name is still unknown, but the component tree is not. A value the engine
+Every bucket is judged on its own (keyed by its URN). A side resource belongs to the bucket of
+its HardenedBucket component, else to the bucket whose name its `bucket` property names; at
+preview, where a generated name is still unknown, to the artifact bucket of its component. A value the engine
 has not computed yet (a preview's unknowns, which the policy pack sees as sentinel strings)
 becomes UNKNOWN in the state, so the rule says "not judged" instead of passing or failing."""
 
@@ -17,6 +18,7 @@ import yaml
 
 from components import names
 
+from .managed_policies import aws_managed
 from .state import ACCESS_LOGS, ARTIFACTS, REPLICA, UNKNOWN, BucketState, IdentityState, KeyState, Snapshot, WiringState
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -152,21 +154,31 @@ def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
     resources = list(resources)
     by_urn = {r.urn: r for r in resources}
     snapshot = Snapshot()
-    buckets: dict[str, BucketState] = {}  # keyed by the HardenedBucket component's URN
+    buckets: dict[str, BucketState] = {}  # keyed by each bucket's own URN: every bucket judged
+    component_of: dict[str, str] = {}  # a HardenedBucket component's URN -> its bucket's URN
+    named: dict[str, str] = {}  # a bucket's name (its provider ID), where known -> its URN
     for r in resources:
         if r.type == BUCKET:
             role = ACCESS_LOGS if r.name.endswith(ACCESS_LOGS) else REPLICA if r.name.endswith("replica-bucket") else ARTIFACTS
-            buckets[r.parent or r.urn] = BucketState(name=r.name, role=role, arn=_at(r.props, "arn"), region=_at(r.props, "region"))
+            buckets[r.urn] = BucketState(name=r.name, role=role, arn=_at(r.props, "arn"), region=_at(r.props, "region"))
+            parent = by_urn.get(r.parent)
+            if parent is not None and parent.type == HARDENED_BUCKET:
+                component_of[r.parent] = r.urn
+            name = r.props.get("bucket")
+            if isinstance(name, str) and name and not is_unknown(name):
+                named[name] = r.urn
     snapshot.buckets = list(buckets.values())
     for r in resources:
         if r.type.startswith("aws:s3/bucket") and r.type != BUCKET:
-            if r.parent in buckets:
-                _apply_side_resource(buckets[r.parent], r)
-            else:  # logging, notifications, replication belong to the store (or a component of it): its artifact buckets
+            reference = r.props.get("bucket")
+            target = component_of.get(r.parent) or (named.get(reference) if isinstance(reference, str) else None)
+            if target is not None:
+                _apply_side_resource(buckets[target], r)
+            else:  # the bucket it names is unknown until the update (a preview): the artifact buckets of its component
                 ancestors = _ancestors(r, by_urn)
                 for urn, bucket in buckets.items():
-                    owner = by_urn.get(urn)
-                    if bucket.role == ARTIFACTS and owner is not None and owner.parent in ancestors:
+                    component = by_urn.get(by_urn[urn].parent) if urn in by_urn else None
+                    if bucket.role == ARTIFACTS and component is not None and component.parent in ancestors:
                         _apply_side_resource(bucket, r)
         elif r.type == "aws:kms/key:Key":
             p = r.props
@@ -244,20 +256,58 @@ def wiring_from_objects(objects: Iterable[tuple[dict[str, Any], Any]]) -> Wiring
 
 
 def _identities(resources: list[Resource], snapshot: Snapshot) -> None:
-    """Roles and users with their inline policies (matched by the role/user resource's parent and name)."""
+    """Roles and users with every policy AWS weighs for them: inline (RolePolicy, UserPolicy,
+    Role.inlinePolicies), attached (RolePolicyAttachment, UserPolicyAttachment,
+    Role.managedPolicyArns) to a Policy of the program or an AWS-managed one (rules/managed_policies).
+    An attachment whose document cannot be known is "not judged", its ARN named."""
     principals: dict[str, IdentityState] = {}
+    by_name: dict[str, IdentityState] = {}  # the role's or user's IAM name, where known
     for r in resources:
-        if r.type == "aws:iam/role:Role":
-            principals[r.name] = IdentityState(r.name, trust_policy=_json(r.props.get("assumeRolePolicy")), arn=_at(r.props, "arn"))
-        elif r.type == "aws:iam/user:User":
-            principals[r.name] = IdentityState(r.name, arn=_at(r.props, "arn"))
+        if r.type in ("aws:iam/role:Role", "aws:iam/user:User"):
+            trust = _json(r.props.get("assumeRolePolicy")) if r.type.endswith("Role") else None
+            identity = IdentityState(r.name, trust_policy=trust, arn=_at(r.props, "arn"))
+            principals[r.name] = identity
+            name = r.props.get("name")
+            if isinstance(name, str) and name and not is_unknown(name):
+                by_name[name] = identity
+            for inline in r.props.get("inlinePolicies") or []:
+                _add(identity, _json((inline or {}).get("policy")))
+            managed = r.props.get("managedPolicyArns")
+            if is_unknown(managed):
+                identity.policies = UNKNOWN
+            for arn in managed if isinstance(managed, list) else []:
+                _attach(identity, arn, resources)
     for r in resources:
-        if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy"):
+        kind = r.type.split(":")[-1]
+        if kind not in ("RolePolicy", "UserPolicy", "RolePolicyAttachment", "UserPolicyAttachment"):
+            continue
+        ref = r.props.get("role" if kind.startswith("Role") else "user")
+        target = by_name.get(ref) if isinstance(ref, str) else None
+        if target is None:  # matched by the resource names the program gives them (unknown names at preview)
             owner = max((name for name in principals if r.name.startswith(name)), key=len, default=None)
             target = principals[owner] if owner else principals.setdefault(r.name, IdentityState(r.name))
-            document = _json(r.props.get("policy"))
-            if document is UNKNOWN:
-                target.policies = UNKNOWN
-            elif document is not None and isinstance(target.policies, list):
-                target.policies.append(document)
+        if kind.endswith("Attachment"):
+            _attach(target, r.props.get("policyArn"), resources)
+        else:
+            _add(target, _json(r.props.get("policy")))
     snapshot.identities = list(principals.values())
+
+
+def _add(identity: IdentityState, document: Any) -> None:
+    if document is UNKNOWN:
+        identity.policies = UNKNOWN
+    elif document is not None and isinstance(identity.policies, list):
+        identity.policies.append(document)
+
+
+def _attach(identity: IdentityState, arn: Any, resources: list[Resource]) -> None:
+    """A managed policy by ARN: one of the program's Policy resources, or an AWS-managed one."""
+    if not isinstance(arn, str) or is_unknown(arn):
+        identity.policies = UNKNOWN
+        return
+    own = next((r for r in resources if r.type == "aws:iam/policy:Policy" and r.props.get("arn") == arn), None)
+    document = _json(own.props.get("policy")) if own is not None else aws_managed(arn)
+    if document is None:
+        identity.not_judged = f"attached policy {arn} is not known offline"
+        return
+    _add(identity, document)

@@ -26,7 +26,19 @@ from typing import Any
 from components import names
 
 from .policy_eval import ANONYMOUS, Decision, Request, decide
-from .state import ACCESS_LOGS, ARTIFACTS, REPLICA, BucketState, Expectations, IdentityState, Snapshot, _NotReported, as_list, statements
+from .state import (
+    ACCESS_LOGS,
+    ARTIFACTS,
+    REPLICA,
+    UNKNOWN,
+    BucketState,
+    Expectations,
+    IdentityState,
+    Snapshot,
+    _NotReported,
+    as_list,
+    statements,
+)
 
 FOREIGN_ACCOUNT = "999999999999"
 S3_STAR = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
@@ -65,7 +77,8 @@ class Caller:
 
 def _known(value: Any, what: str) -> Any:
     if isinstance(value, _NotReported):
-        raise NotJudgedError(f"{what} is {value!r}")
+        why = "unknown until the update computes it" if value is UNKNOWN else "not readable or not reported"
+        raise NotJudgedError(f"{what}: {why}")
     return value
 
 
@@ -82,6 +95,8 @@ def callers(snapshot: Snapshot, expectations: Expectations) -> list[Caller]:
     """The stack's identities, classified by whom they serve (IRSA trust, service trust, user)."""
     found = []
     for identity in snapshot.identities:
+        if identity.not_judged:
+            raise NotJudgedError(f"{identity.name}: {identity.not_judged}")
         arn = _known(identity.arn, f"{identity.name} ARN")
         policies = tuple(_known(identity.policies, f"{identity.name} policies"))
         trust = _known(identity.trust_policy, f"{identity.name} trust policy")

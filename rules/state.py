@@ -82,6 +82,7 @@ class IdentityState:
     policies: list[dict[str, Any]] | _NotReported = field(default_factory=list)
     trust_policy: dict[str, Any] | None | _NotReported = None
     arn: str | None | _NotReported = None
+    not_judged: str = ""  # why its policies cannot be judged (an attached policy not known offline)
 
 
 @dataclass
