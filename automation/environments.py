@@ -34,6 +34,26 @@ REQUIREMENTS = {
 Requirement = Literal[tuple(REQUIREMENTS)]  # the baseline names, from the one table above
 
 
+class _Exception(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    control: str
+    resource: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
+# The control each baseline requirement is: a protected environment may not weaken what it requires.
+REQUIRED_CONTROL = {
+    "kms": "KF-S3-09",
+    "logging": "KF-S3-11",
+    "notifications": "KF-S3-12",
+    "versioning": "KF-S3-07",
+    "identityPerimeter": "KF-S3-14",
+    "networkPerimeter": "KF-S3-15",
+    "replication": "KF-S3-16",
+}
+
+
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -42,6 +62,8 @@ class _Entry(BaseModel):
     baseline: tuple[Requirement, ...] = ()  # type: ignore[valid-type]
     secretsProvider: str = Field("passphrase", pattern=r"^(passphrase|awskms://.+|default)$")  # noqa: N815 (the file's key)
     stateBackend: str = Field("", pattern=r"^(|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$")  # noqa: N815 (the file's key)
+    controls: dict[str, Literal["mandatory", "advisory", "disabled"]] = {}
+    exceptions: tuple[_Exception, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,30 @@ class UnknownEnvironmentError(ValueError):
 
 def _error(path: Path, where: str, key: str, problem: str, allowed: str) -> ConfigError:
     return ConfigError(f"{path.name}: {where} {key}: {problem}; allowed: {allowed}")
+
+
+def _check_controls(path: Path, where: str, entry: _Entry) -> None:
+    """Control ids exist; a protected environment's baseline keeps the controls it requires mandatory."""
+    from rules.controls import CONTROLS
+
+    known = {c.id for c in CONTROLS}
+    named = [(f"controls.{c}", c) for c in entry.controls] + [(f"exceptions.{e.control}", e.control) for e in entry.exceptions]
+    for key, control in named:
+        if control not in known:
+            raise _error(path, where, key, f"{control!r} is no control", "a control id of `check` (KF-...)")
+    if not entry.protected:
+        return
+    for requirement in entry.baseline:
+        control = REQUIRED_CONTROL[requirement]
+        weakened = entry.controls.get(control, "mandatory") != "mandatory" or any(e.control == control for e in entry.exceptions)
+        if weakened:
+            raise _error(
+                path,
+                where,
+                f"controls.{control}",
+                f"protected environment {entry.name}'s baseline requires {requirement} ({control})",
+                f"{control} mandatory, without exceptions, in {entry.name}",
+            )
 
 
 @cache
@@ -86,7 +132,8 @@ def load_environments(root: Path = ROOT) -> tuple[Environment, ...]:
         except ValidationError as error:
             first = error.errors()[0]
             key = ".".join(str(part) for part in first["loc"]) or "entry"
-            allowed = "name, protected, baseline, secretsProvider, stateBackend" if first["type"] == "extra_forbidden" else first["msg"]
+            keys = "name, protected, baseline, secretsProvider, stateBackend, controls, exceptions"
+            allowed = keys if first["type"] == "extra_forbidden" else first["msg"]
             raise _error(path, where, key, "invalid" if first["type"] != "extra_forbidden" else "unknown key", allowed) from None
         if entry.name in {e.name for e in found}:
             raise _error(path, where, "name", f"{entry.name!r} is listed twice", "each environment once")
@@ -94,7 +141,13 @@ def load_environments(root: Path = ROOT) -> tuple[Environment, ...]:
             raise _error(path, where, "name", f"no stack file Pulumi.{entry.name}.yaml", "an environment with its stack file")
         if entry.protected and not entry.secretsProvider.startswith("awskms://"):
             raise _error(path, where, "secretsProvider", f"{entry.secretsProvider!r} for a protected environment", "awskms://...")
-        baseline = replace(Expectations(require_versioning=False), **{REQUIREMENTS[name]: True for name in entry.baseline})
+        _check_controls(path, where, entry)
+        baseline = replace(
+            Expectations(require_versioning=False),
+            **{REQUIREMENTS[name]: True for name in entry.baseline},
+            control_levels=tuple(sorted((c, level) for c, level in entry.controls.items() if level != "mandatory")),
+            exceptions=tuple((e.control, e.resource, e.reason) for e in entry.exceptions),
+        )
         found.append(Environment(entry.name, entry.protected, baseline, entry.secretsProvider, entry.stateBackend))
     return tuple(found)
 

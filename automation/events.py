@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.names import STORE_NAME
-from rules.crossguard import NOT_JUDGED_POLICY
+from rules.crossguard import ADVISORY_POLICY, NOT_JUDGED_POLICY
 
 BUCKET_TYPE = "aws:s3/bucket:Bucket"
 GUARDED_TYPES = frozenset({BUCKET_TYPE, "aws:kms/key:Key"})
@@ -57,6 +57,7 @@ class EventLog:
     refreshed: list[Change] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     not_judged: list[str] = field(default_factory=list)
+    advisories: list[str] = field(default_factory=list)  # advisory controls and excepted resources, with their reasons
     summary: dict[str, int] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None
 
@@ -84,6 +85,8 @@ class EventLog:
                 self.violations.append(message)
             elif policy.policy_name == NOT_JUDGED_POLICY or UNJUDGED_NOTE in policy.message:
                 self.not_judged.append(policy.message.strip())
+            elif policy.policy_name == ADVISORY_POLICY:
+                self.advisories.append(policy.message.strip())
 
     def drift(self) -> list[str]:
         """Resources a refresh found changed or gone, named; counted ones the engine did not name."""

@@ -18,7 +18,7 @@ from pulumi.automation import CommandError, ConcurrentUpdateError, StackNotFound
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from rules import POLICY_NAMES
-from rules.crossguard import NOT_JUDGED_POLICY
+from rules.crossguard import ADVISORY_POLICY, NOT_JUDGED_POLICY
 
 from . import signals
 from .engine import POLICY_PACK, StackLike, StackOpener
@@ -128,7 +128,7 @@ class Driver:
         """The policy pack, with this environment's expectations as its config."""
         expectations = expectations_for(settings_for(env), environment(env)).as_config()
         with tempfile.NamedTemporaryFile("w", suffix=".json", prefix=f"policy-{env}-", delete=False) as handle:
-            json.dump({name: expectations for name in (*POLICY_NAMES, NOT_JUDGED_POLICY)}, handle)
+            json.dump({name: expectations for name in (*POLICY_NAMES, ADVISORY_POLICY, NOT_JUDGED_POLICY)}, handle)
         return {"policy_packs": [str(POLICY_PACK)], "policy_pack_configs": [handle.name]}
 
     def _require_yes(self, envs: tuple[Environment, ...] | list[Environment], yes: bool, what: str) -> None:
@@ -148,6 +148,8 @@ class Driver:
                 raise OperationError(f"preview {env}: policy violations:\n  " + "\n  ".join(log.violations)) from None
             raise error
         report = PreviewReport(env, result_summary(result), log.changes, log.violations, log.not_judged)
+        for line in log.advisories:
+            self.say(f"  {env}: advisory (not blocking here, environments.yaml): {line}")
         for line in report.not_judged:
             self.say(f"  {env}: not judged at preview (unknown until the update; judged offline before it): {line}")
         return report

@@ -18,9 +18,11 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from rules import CONTROLS, FAIL, PASS, Finding
+from rules import ADVISORY, CONTROLS, EXCEPTED, FAIL, PASS, Finding
 
-MARKS = {PASS: "ok", FAIL: "FAIL"}
+MARKS = {PASS: "ok", FAIL: "FAIL", ADVISORY: "adv", EXCEPTED: "exc"}
+# Rows whose resources are always listed with their reason (the rest under --verbose).
+SAID = (FAIL, ADVISORY, EXCEPTED)
 
 
 def console(stream: TextIO | None = None) -> Console:
@@ -115,7 +117,7 @@ def scorecard_table(findings: list[Finding], width: int, verbose: bool = False) 
     """One line per control; the title takes what the terminal leaves and is cut with an ellipsis."""
     rows = control_rows(findings)
     fixed = {"mark": 4, "control": 9, "resources": 14}
-    shown_failures = [f for r in rows for f in (r.failures if (r.verdict == FAIL or verbose) else ())]
+    shown_failures = [f for r in rows for f in (r.failures if (r.verdict in SAID or verbose) else ())]
     longest = max((len(text) for text in [r.title for r in rows] + shown_failures), default=10)
     title_width = max(10, min(longest, width - sum(fixed.values()) - 3))  # three one-space gaps between columns
     # One space after each column (rich's default pads both sides, which would overflow and make
@@ -128,7 +130,7 @@ def scorecard_table(findings: list[Finding], width: int, verbose: bool = False) 
     for row in rows:
         style = "red" if row.verdict == FAIL else "green" if row.verdict == PASS else "yellow"
         table.add_row(f"[{style}]{MARKS.get(row.verdict, '--')}[/{style}]", row.control, row.title, row.tally())
-        for failure in row.failures if (row.verdict == FAIL or verbose) else ():
+        for failure in row.failures if (row.verdict in SAID or verbose) else ():
             # A reason is what the on-call needs: it wraps, never cut like a title.
             table.add_row("", "", Text(failure, style=style, no_wrap=False, overflow="fold"), "")
     return table

@@ -16,23 +16,41 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, StackValidationArgs, StackValidationPolicy
 
 from .controls import CONTROLS, Control, policy_name
-from .evaluate import FAIL, NOT_JUDGED, evaluate
+from .evaluate import ADVISORY, EXCEPTED, FAIL, NOT_JUDGED, evaluate
 from .from_resources import Resource, snapshot_from_resources
 from .state import Expectations
 
 NOT_JUDGED_POLICY = "kf-not-judged"
 
+
 # Defaults here are what `pulumi preview --policy-pack policy` applies without a config file.
-CONFIG_SCHEMA = PolicyConfigSchema(
-    properties={
-        key: {"type": "boolean", "default": value}
-        if isinstance(value, bool)
-        else {"type": "string", "default": value}
-        if isinstance(value, str)
-        else {"type": "array", "items": {"type": "string"}, "default": value}
-        for key, value in Expectations().as_config().items()
+def _schema(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"type": "boolean", "default": value}
+    if isinstance(value, str):
+        return {"type": "string", "default": value}
+    if isinstance(value, dict):  # controlLevels: control id -> level
+        return {
+            "type": "object",
+            "additionalProperties": {"type": "string", "enum": ["mandatory", "advisory", "disabled"]},
+            "default": value,
+        }
+    return {"type": "array", "items": {"type": "string"}, "default": value}
+
+
+EXCEPTION_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"control": {"type": "string"}, "resource": {"type": "string"}, "reason": {"type": "string", "minLength": 1}},
+        "required": ["control", "resource", "reason"],
     },
+    "default": [],
+}
+CONFIG_SCHEMA = PolicyConfigSchema(
+    properties={key: EXCEPTION_SCHEMA if key == "exceptions" else _schema(value) for key, value in Expectations().as_config().items()},
 )
+ADVISORY_POLICY = "kf-advisory"
 
 
 def raw(value: Any) -> Any:
@@ -59,12 +77,12 @@ def resources_of(args: StackValidationArgs) -> list[Resource]:
     return [Resource(r.resource_type, r.name, r.urn, r.parent.urn if r.parent is not None else "", raw(r.props)) for r in args.resources]
 
 
-def _validator(controls: tuple[Control, ...], verdict: str) -> Callable[[StackValidationArgs, Callable[..., Any]], None]:
+def _validator(controls: tuple[Control, ...], *verdicts: str) -> Callable[[StackValidationArgs, Callable[..., Any]], None]:
     def validate(args: StackValidationArgs, report_violation: Callable[..., Any]) -> None:
         expectations = Expectations.from_config(dict(args.get_config() or {}))
         snapshot = snapshot_from_resources(resources_of(args))
         for finding in evaluate(snapshot, expectations, controls):
-            if finding.verdict == verdict:
+            if finding.verdict in verdicts:
                 benchmarks = ", ".join(finding.benchmarks) or finding.control
                 report_violation(f"{finding.control} {finding.resource}: {finding.detail} [{benchmarks}]", None)
 
@@ -82,6 +100,15 @@ def stack_policies(enforcement: EnforcementLevel = EnforcementLevel.MANDATORY) -
         )
         for control in CONTROLS
     ]
+    policies.append(
+        StackValidationPolicy(
+            name=ADVISORY_POLICY,
+            description="Controls this environment runs as advisory, and excepted resources, each with its reason",
+            validate=_validator(CONTROLS, ADVISORY, EXCEPTED),
+            enforcement_level=EnforcementLevel.ADVISORY,
+            config_schema=CONFIG_SCHEMA,
+        )
+    )
     policies.append(
         StackValidationPolicy(
             name=NOT_JUDGED_POLICY,

@@ -11,6 +11,8 @@ from .state import NOT_READABLE, NOT_REPORTED, UNKNOWN, Expectations, Snapshot
 PASS = "pass"
 FAIL = "fail"
 WAIVED = "waived"  # failed, but the stack's settings do not require it
+ADVISORY = "advisory"  # failed, and the environment runs this control as advisory (environments.yaml)
+EXCEPTED = "excepted"  # failed on a resource the environment excepts, with the reason it gives
 NOT_REPORTED_VERDICT = "not reported by endpoint"
 NOT_JUDGED = "not judged"  # a value the rule reads is unknown until the update computes it
 NOT_READABLE_VERDICT = "not readable"  # the credentials may not read it: AccessDenied
@@ -73,11 +75,20 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
         return finding(NOT_JUDGED, str(unknown))
     if problem is None:
         return finding(PASS)
-    return finding(FAIL if control.required(expectations) else WAIVED, problem)
+    if not control.required(expectations):
+        return finding(WAIVED, problem)
+    reason = expectations.exception_for(control.id, subject.name)
+    if reason:
+        return finding(EXCEPTED, f"{problem} (excepted: {reason})")
+    if expectations.level(control.id) == "advisory":
+        return finding(ADVISORY, f"{problem} (advisory in this environment)")
+    return finding(FAIL, problem)
 
 
 def evaluate(snapshot: Snapshot, expectations: Expectations, controls: tuple[Control, ...] = CONTROLS) -> list[Finding]:
-    return [evaluate_control(control, subject, expectations) for control in controls for subject in _subjects(control, snapshot)]
+    """Every control's finding per subject; a control the environment disables is not evaluated."""
+    active = [c for c in controls if expectations.level(c.id) != "disabled"]
+    return [evaluate_control(control, subject, expectations) for control in active for subject in _subjects(control, snapshot)]
 
 
 def exit_code(findings: list[Finding]) -> int:

@@ -133,6 +133,16 @@ class Expectations:
     organization_id: str = ""
     read_legacy_prefix: bool = False  # isolated profiles may still read private/<ns>/ (readLegacyProfilePrefix)
     kfp_version: str = "2.17"  # kubeflowPipelinesVersion: the release whose Deployments the patches merge onto
+    # Per-control enforcement (environments.yaml `controls`): control id -> advisory | disabled;
+    # every other control is mandatory. `exceptions`: (control, resource, reason), each a reason said.
+    control_levels: tuple[tuple[str, str], ...] = ()
+    exceptions: tuple[tuple[str, str, str], ...] = ()
+
+    def level(self, control_id: str) -> str:
+        return dict(self.control_levels).get(control_id, "mandatory")
+
+    def exception_for(self, control_id: str, resource: str) -> str | None:
+        return next((reason for c, r, reason in self.exceptions if c == control_id and r == resource), None)
 
     def merged(self, other: Expectations) -> Expectations:
         return Expectations(
@@ -150,6 +160,8 @@ class Expectations:
             organization_id=self.organization_id or other.organization_id,
             read_legacy_prefix=self.read_legacy_prefix or other.read_legacy_prefix,
             kfp_version=self.kfp_version,  # the stack's own: a baseline names no release
+            control_levels=tuple({**dict(other.control_levels), **dict(self.control_levels)}.items()),
+            exceptions=tuple(dict.fromkeys(self.exceptions + other.exceptions)),
         )
 
     @classmethod
@@ -172,6 +184,8 @@ class Expectations:
             organization_id=str(config.get("organizationId") or ""),
             read_legacy_prefix=bool(config.get("readLegacyPrefix", False)),
             kfp_version=str(config.get("kubeflowPipelinesVersion") or default.kfp_version),
+            control_levels=tuple(sorted((str(k), str(v)) for k, v in (config.get("controlLevels") or {}).items())),
+            exceptions=tuple((str(e["control"]), str(e["resource"]), str(e["reason"])) for e in config.get("exceptions") or []),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -190,6 +204,8 @@ class Expectations:
             "organizationId": self.organization_id,
             "readLegacyPrefix": self.read_legacy_prefix,
             "kubeflowPipelinesVersion": self.kfp_version,
+            "controlLevels": dict(self.control_levels),
+            "exceptions": [{"control": c, "resource": r, "reason": why} for c, r, why in self.exceptions],
         }
 
 

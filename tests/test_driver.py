@@ -102,6 +102,8 @@ def test_preview_passes_the_policy_pack_with_env_expectations(world: Harness) ->
         "organizationId": "",
         "readLegacyPrefix": True,
         "kubeflowPipelinesVersion": "2.17",
+        "controlLevels": {},
+        "exceptions": [],
     }
     assert report.as_dict()["replace"] == ["kubeflow-artifacts"] and report.as_dict()["delete"] == ["kubeflow-access-kubeflow-ml-pipeline"]
 

@@ -349,3 +349,22 @@ def test_verify_counts_objects_under_another_key(deployed: dict[str, str]) -> No
     sample = Counter({("aws:kms", current): 3, ("aws:kms", previous): 1})
     notes, problems = judge_sample(sample, artifacts, (previous,))
     assert problems == [] and f"objects: 1 under previous key {previous} (readable; re-encrypt before dropping it)" in notes
+
+
+def test_verify_honours_the_environments_enforcement_levels(deployed: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same environments.yaml levels as `check` and the pack: advisory there, not a failure."""
+    from dataclasses import replace
+
+    from automation import verify
+    from automation.environments import environment
+
+    s3 = boto3.client("s3", region_name=REGION)
+    flags = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": False}
+    s3.put_public_access_block(Bucket=deployed["bucket"], PublicAccessBlockConfiguration=flags)
+    assert "KF-S3-01" in failing(deployed["bucket"])
+    prod = environment("prod")
+    advisory = replace(prod, baseline=replace(prod.baseline, control_levels=(("KF-S3-01", "advisory"),)))
+    monkeypatch.setattr(verify, "environment", lambda env: advisory)
+    report = run_verify("prod", deployed["bucket"], lambda _: None)
+    assert {f.verdict for f in report.findings if f.control == "KF-S3-01" and f.resource == deployed["bucket"]} == {"advisory"}
+    assert "KF-S3-01" not in {f.control for f in report.findings if f.verdict == "fail"}
