@@ -26,8 +26,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("access_logs", "CKV_AWS_145"): "S3 delivers server access logs only to a bucket encrypted with SSE-S3",
     ("access_logs", "CKV_AWS_144"): "the log bucket is not replicated; the artifacts it describes are",
     ("access_logs", "CKV2_AWS_62"): "a notification per log delivery would be noise about the logs themselves",
-    ("replica_bucket", "CKV_AWS_18"): "access logs must go to a bucket in the replica's region; replicated writes are logged at the source",
-    ("replica_bucket", "CKV2_AWS_62"): "the replica is written only by S3 replication; events are raised at the source",
 }
 
 

@@ -16,7 +16,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from components import names
-from rules.state import ARTIFACTS, NOT_READABLE, NOT_REPORTED, BucketState, IdentityState, KeyState
+from rules.state import ARTIFACTS, NOT_READABLE, NOT_REPORTED, REPLICA, BucketState, IdentityState, KeyState
 
 from .errors import OperationError
 
@@ -131,7 +131,7 @@ class LiveReader:
         self._read(state, ("policy",), lambda r: (json.loads(r["Policy"]),), s3.get_bucket_policy, Bucket=name)
         self._read(state, ("versioning",), lambda r: (r.get("Status"),), s3.get_bucket_versioning, Bucket=name)
         self._read(state, ("lifecycle_rules",), lambda r: (_lifecycle(r),), s3.get_bucket_lifecycle_configuration, Bucket=name)
-        if role == ARTIFACTS:
+        if role in (ARTIFACTS, REPLICA):
             self._artifact_settings(state)
         return state
 

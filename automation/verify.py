@@ -138,6 +138,8 @@ def _replica(source: LiveReader, name: str, snapshot: Snapshot) -> BucketState:
     """The replica, read in its own region, its key too."""
     reader = LiveReader(source.session, source.bucket_region(name))
     replica = reader.bucket(name, REPLICA)
+    if isinstance(replica.logging_target, str) and replica.logging_target:  # its own log bucket, in its region
+        snapshot.buckets.append(reader.bucket(replica.logging_target, ACCESS_LOGS))
     if replica.sse_algorithm == "aws:kms" and isinstance(replica.kms_key_id, str):
         snapshot.keys.append(reader.key(replica.kms_key_id))
     source.calls += reader.calls

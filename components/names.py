@@ -108,6 +108,11 @@ def log_bucket_prefix(stack: str) -> str:
     return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
 
 
+def replica_log_bucket_prefix(stack: str) -> str:
+    prefix = f"kf-replica-logs-{stack_slug(stack)}"
+    return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+
+
 def kms_alias(stack: str) -> str:
     return f"alias/kubeflow-artifacts-{stack_slug(stack)}"
 

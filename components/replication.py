@@ -20,6 +20,7 @@ from .settings import Settings
 
 REPLICA_COMPONENT_TYPE = "kubeflow:storage:ArtifactReplica"
 REPLICATION_RULE_ID = "replicate-everything"
+LOG_RETENTION_DAYS = 365  # as the source's log bucket
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class ArtifactReplicaArgs:
     account_id: pulumi.Output[str]
     # Builds the replica bucket's policy from (bucket ARN, key ARN).
     policy: Callable[[pulumi.Output[str], pulumi.Output[str] | None], pulumi.Output[str]]
+    # With accessLogging: builds the replica's log bucket policy from (log bucket ARN, replica ARN).
+    log_policy: Callable[[pulumi.Output[str], pulumi.Output[str]], pulumi.Output[str]] | None = None
 
 
 class ArtifactReplica(pulumi.ComponentResource):
@@ -71,6 +74,7 @@ class ArtifactReplica(pulumi.ComponentResource):
         )
         self.bucket_name = replica.bucket.bucket
         self.bucket_arn = replica.bucket.arn
+        self._observe(name, settings, replica, args, in_region)
 
         role = aws.iam.Role(
             f"{name}-role",
@@ -103,6 +107,35 @@ class ArtifactReplica(pulumi.ComponentResource):
             ),
         )
         self.register_outputs({"bucketName": self.bucket_name, "bucketArn": self.bucket_arn, "kmsKeyArn": self.kms_key_arn})
+
+    def _observe(
+        self, name: str, settings: Settings, replica: HardenedBucket, args: ArtifactReplicaArgs, in_region: pulumi.ResourceOptions
+    ) -> None:
+        """The replica is logged and watched like the source: in a failover it is what Kubeflow
+        reads and writes. S3 delivers access logs only within a region: a log bucket of its own."""
+        c = settings.config
+        kept = pulumi.ResourceOptions(parent=self, provider=in_region.provider, retain_on_delete=c.protect)
+        if c.access_logging and args.log_policy is not None:
+            log_policy = args.log_policy
+            logs = HardenedBucket(
+                f"{name}-access-logs",
+                bucket_args(
+                    settings,
+                    lambda arn: log_policy(arn, replica.bucket.arn),
+                    name_prefix=names.replica_log_bucket_prefix(settings.stack),
+                    expiration_days=LOG_RETENTION_DAYS,
+                ),
+                opts=in_region,
+            )
+            aws.s3.BucketLogging(
+                f"{name}-logging",
+                bucket=replica.bucket.id,
+                target_bucket=logs.bucket.id,
+                target_prefix=names.ACCESS_LOG_PREFIX,
+                opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[logs.policy])),
+            )
+        if c.event_notifications:
+            aws.s3.BucketNotification(f"{name}-events", bucket=replica.bucket.id, eventbridge=True, opts=kept)
 
     def _rule(self, settings: Settings, replica_key: pulumi.Output[str] | None) -> aws.s3.BucketReplicationConfigRuleArgs:
         rtc = settings.config.replication_time_control

@@ -158,6 +158,9 @@ class KubeflowArtifactStore(pulumi.ComponentResource):
                     source_key_arn=key_arn,
                     account_id=account_id,
                     policy=policy_within(perimeter_for(c.replica_allowed_vpc_endpoint_ids)),
+                    log_policy=lambda log_arn, replica_arn: pulumi.Output.all(
+                        log_arn, replica_arn, account_id, perimeter_for(c.replica_allowed_vpc_endpoint_ids)
+                    ).apply(lambda v: policies.log_bucket_policy(v[0], v[1], v[2], v[3])),
                 ),
                 opts=child,
             )

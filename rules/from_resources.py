@@ -150,6 +150,27 @@ def _ancestors(r: Resource, by_urn: dict[str, Resource]) -> set[str]:
     return found
 
 
+def _apply_side_resource_by_tree(r: Resource, buckets: dict[str, BucketState], by_urn: dict[str, Resource]) -> None:
+    """The data bucket (not a log bucket) whose component is a sibling of the side resource (the
+    replica's logging goes to the replica); else the artifact buckets of the same ancestry."""
+
+    def component_parent(urn: str) -> str | None:
+        component = by_urn.get(by_urn[urn].parent) if urn in by_urn else None
+        return component.parent if component is not None else None
+
+    # A replication configuration sits with the replica but configures its source.
+    replication = r.type.endswith("BucketReplicationConfig")
+    siblings = [b for urn, b in buckets.items() if b.role != ACCESS_LOGS and component_parent(urn) == r.parent and not replication]
+    if siblings:
+        for bucket in siblings:
+            _apply_side_resource(bucket, r)
+        return
+    ancestors = _ancestors(r, by_urn)
+    for urn, bucket in buckets.items():
+        if bucket.role == ARTIFACTS and component_parent(urn) in ancestors:
+            _apply_side_resource(bucket, r)
+
+
 def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
     resources = list(resources)
     by_urn = {r.urn: r for r in resources}
@@ -174,12 +195,8 @@ def snapshot_from_resources(resources: Iterable[Resource]) -> Snapshot:
             target = component_of.get(r.parent) or (named.get(reference) if isinstance(reference, str) else None)
             if target is not None:
                 _apply_side_resource(buckets[target], r)
-            else:  # the bucket it names is unknown until the update (a preview): the artifact buckets of its component
-                ancestors = _ancestors(r, by_urn)
-                for urn, bucket in buckets.items():
-                    component = by_urn.get(by_urn[urn].parent) if urn in by_urn else None
-                    if bucket.role == ARTIFACTS and component is not None and component.parent in ancestors:
-                        _apply_side_resource(bucket, r)
+            else:  # the bucket it names is unknown until the update (a preview): the data bucket of its component
+                _apply_side_resource_by_tree(r, buckets, by_urn)
         elif r.type == "aws:kms/key:Key":
             p = r.props
             snapshot.keys.append(

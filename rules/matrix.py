@@ -122,15 +122,19 @@ class _Stack:
     artifacts: BucketState
     logs: BucketState | None
     replica: BucketState | None
+    replica_logs: BucketState | None
     keys: dict[str, Any]  # key ARN -> key policy
     expectations: Expectations
 
 
 def _stack(snapshot: Snapshot, expectations: Expectations) -> _Stack | None:
-    by_role = {b.role: b for b in snapshot.buckets}
+    by_role = {b.role: b for b in snapshot.buckets if b.role != ACCESS_LOGS}
     artifacts = by_role.get(ARTIFACTS)
     if artifacts is None:
         return None
+    replica = by_role.get(REPLICA)
+    # A log bucket serves the bucket of its own region (S3 delivers access logs within a region).
+    logs = {str(b.region): b for b in snapshot.buckets if b.role == ACCESS_LOGS}
     for bucket in snapshot.buckets:
         for field in ("arn", "region", "policy", "sse_algorithm", "kms_key_id"):
             _known(getattr(bucket, field), f"{bucket.name} {field}")
@@ -141,7 +145,8 @@ def _stack(snapshot: Snapshot, expectations: Expectations) -> _Stack | None:
     account = next((arn.split(":")[4] for arn in arns if arn.count(":") >= 5 and arn.split(":")[4]), "")
     if not account:
         return None
-    return _Stack(account, artifacts, by_role.get(ACCESS_LOGS), by_role.get(REPLICA), keys, expectations)
+    replica_logs = logs.get(str(replica.region)) if replica is not None else None
+    return _Stack(account, artifacts, logs.get(str(artifacts.region)), replica, replica_logs, keys, expectations)
 
 
 def _signed(caller: str, account: str, expectations: Expectations, endpoints: tuple[str, ...], **extra: str) -> dict[str, str]:

@@ -23,15 +23,20 @@ URNS = Path(__file__).parent / "data" / "stack-urns.json"
 def test_existing_stacks_keep_every_urn(env: str) -> None:
     """tests/data/stack-urns.json: the URNs the three stacks had before the component took typed
     args (recorded from that commit); the stack program must still register every one of them
-    (none renamed or re-parented: no replacement), and add only the UI signing key (KFP 2.17)."""
+    (none renamed or re-parented: no replacement), and add only what this version adds: the UI
+    signing key (KFP 2.17), and with a replica and access logging, the replica's log bucket and events."""
     before = json.loads(URNS.read_text())[env]
     now = {r.urn for r in run_check(env).run.resources}
     assert set(before) <= now
-    config = "kubeflow:storage:KubeflowKubernetesConfig"
-    assert sorted(now - set(before)) == [
-        f"urn:pulumi:{env}::kubeflow-artifact-store::{config}$kubernetes:core/v1:Secret::kubeflow-kubernetes-ui-signing",
-        f"urn:pulumi:{env}::kubeflow-artifact-store::{config}$random:index/randomPassword:RandomPassword::kubeflow-kubernetes-ui-signing-key",
-    ]
+    added = {urn.rsplit("::", 1)[-1] for urn in now - set(before)}
+    expected = {"kubeflow-kubernetes-ui-signing", "kubeflow-kubernetes-ui-signing-key"}
+    if env == "prod":
+        expected |= {"kubeflow-replica-logging", "kubeflow-replica-events", "kubeflow-replica-access-logs"}
+        expected |= {f"kubeflow-replica-access-logs-{part}" for part in BUCKET_PARTS}
+    assert added == expected
+
+
+BUCKET_PARTS = ("lifecycle", "ownership", "policy", "public-access", "encryption", "versioning")
 
 
 def test_args_have_one_documented_field_per_config_key_and_stay_generated() -> None:

@@ -41,7 +41,8 @@ def test_check_fits_the_terminal_width(columns: int) -> None:
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= columns
     starts = [i for i, line in enumerate(lines) if re.search(r"─ (check (dev|staging|prod)|summary) ─", line)]
-    assert len(starts) == 4 and all(b - a <= 50 for a, b in zip(starts, starts[1:], strict=False))  # a screenful per environment
+    # A screenful per environment (prod: four buckets, two regions, 29 controls).
+    assert len(starts) == 4 and all(b - a <= 56 for a, b in zip(starts, starts[1:], strict=False))
     assert lines[-3:] == [line for line in lines[-3:] if re.match(r"^(dev|staging|prod): ok \(", line)]
     # The control id is what people search for: never cut, whatever the width.
     shown = set(re.findall(r"^\S+\s+(KF-\S+)", result.stdout, re.M))

@@ -94,8 +94,9 @@ PROD = {"encryption": "sse-kms", "accessLogging": True, "replicaRegion": "eu-cen
     ("bucket", "endpoint"),
     [
         ("artifacts-policy", "vpce-0a1b2c3d4e5f67890"),
-        ("access-logs-policy", "vpce-0a1b2c3d4e5f67890"),
+        ("kubeflow-access-logs-policy", "vpce-0a1b2c3d4e5f67890"),
         ("replica-bucket-policy", "vpce-0f9e8d7c6b5a43210"),  # the replica region's own endpoint
+        ("replica-access-logs-policy", "vpce-0f9e8d7c6b5a43210"),  # the replica's log bucket, in its region
     ],
 )
 def test_network_perimeter_when_configured(bucket: str, endpoint: str) -> None:

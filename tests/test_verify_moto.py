@@ -84,6 +84,20 @@ def deployed(aws_env: str) -> dict[str, str]:
     s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "s3-access-logs/"}})
     s3.put_bucket_policy(Bucket=logs, Policy=log_policy)
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+    # The replica is logged in its own region, and watched, like the source.
+    replica_logs = f"kf-replica-logs-prod-{suffix}"
+    replica_log_policy = policies.log_bucket_policy(f"arn:aws:s3:::{replica_logs}", f"arn:aws:s3:::{replica}", ACCOUNT, PERIMETER)
+    harden(replica_s3, replica_logs, REPLICA_REGION, None, replica_log_policy)
+    replica_delivery = next(st for st in json.loads(replica_log_policy)["Statement"] if st["Sid"] == policies.SID_ALLOW_LOG_DELIVERY)
+    replica_s3.put_bucket_policy(
+        Bucket=replica_logs,
+        Policy=json.dumps({"Version": "2012-10-17", "Statement": [{**replica_delivery, "Resource": replica_delivery["Resource"][0]}]}),
+    )
+    replica_s3.put_bucket_logging(
+        Bucket=replica, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": replica_logs, "TargetPrefix": "s3-access-logs/"}}
+    )
+    replica_s3.put_bucket_policy(Bucket=replica_logs, Policy=replica_log_policy)
+    replica_s3.put_bucket_notification_configuration(Bucket=replica, NotificationConfiguration={"EventBridgeConfiguration": {}})
     replication_role(bucket, replica, key["Arn"], replica_key["Arn"])
     s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=replication_configuration(replica, replica_key["Arn"]))
     return {"bucket": bucket, "logs": logs, "key": key["KeyId"], "replica": replica, "replica_key": replica_key["KeyId"]}
@@ -141,14 +155,16 @@ def test_compliant_deployment_passes(deployed: dict[str, str]) -> None:
     # never returns them as stored: reported as such, never a pass.
     assert {f.control for f in report.findings if f.verdict == "waived"} == {"KF-S3-15"}  # no VPC endpoints in prod's stack
     assert [(f.control, f.verdict) for f in report.findings if f.verdict not in ("pass", "waived")] == [
-        ("KF-S3-12", "not reported by endpoint"),
+        ("KF-S3-12", "not reported by endpoint"),  # the artifact bucket
+        ("KF-S3-12", "not reported by endpoint"),  # the replica, watched like the source
         ("KF-S3-16", "not reported by endpoint"),
     ]
     buckets = {f.resource for f in report.findings if f.control == "KF-S3-14"}
-    assert buckets == {deployed["bucket"], deployed["logs"], deployed["replica"]}  # the replica judged in its region
+    assert buckets >= {deployed["bucket"], deployed["logs"], deployed["replica"]}  # the replica judged in its region
+    assert any(b.startswith("kf-replica-logs-prod-") for b in buckets)  # and its own log bucket, there too
     controls = {f.control for f in report.findings}
     assert {"KF-S3-01", "KF-S3-05", "KF-S3-09", "KF-S3-11", "KF-S3-13", "KF-KMS-02", "KF-KMS-03"} <= controls
-    assert report.api_calls <= 35  # three buckets (artifacts, logs, replica in its region), two keys, the replication role
+    assert report.api_calls <= 50  # four buckets (artifacts, logs; replica and its logs in their region), two keys, a role
     if os.environ.get("BENCH_REPORT"):
         print(f"\nAPI_CALLS={report.api_calls}")
     assert any("kubernetes: skipped (no kubeconfig)" in note for note in report.notes)
