@@ -1,17 +1,22 @@
-"""python -m automation: check, deploy and verify the Kubeflow artifact store, per environment.
+"""python -m automation: check, deploy and verify the Kubeflow artifact store,
+per environment.
 
-Offline (no cloud): check, checkov, manifests, permissions. Live AWS: verify. With the Pulumi CLI:
-preview, up, refresh, repair, destroy, outputs, promote, pipeline. Exit codes: 0 ok,
-1 a check, gate or operation failed, 2 bad arguments or configuration (nothing was run)."""
+Offline (no cloud): check, checkov, manifests, permissions. Live AWS: verify.
+With the Pulumi CLI: preview, up, refresh, repair, destroy, outputs, promote,
+pipeline. Exit codes: 0 ok, 1 a check, gate or operation failed, 2 bad
+arguments or configuration (nothing was run)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from components.settings import ConfigError
+from components.settings import ALLOW_UNKNOWN_REGION, ConfigError
 
 from . import commands, signals
 from .environments import UnknownEnvironmentError, environment, environments
@@ -19,8 +24,7 @@ from .errors import OperationError, UsageError
 from .report import console, emit_json, markdown_table, publish
 
 EXAMPLES = {
-    "check": "python -m automation check                      # every environment, one summary line each\n"
-    "python -m automation check --env prod --graph mermaid",
+    "check": "python -m automation check          # every environment\npython -m automation check --env prod --graph mermaid",
     "verify": "python -m automation verify --env prod --format markdown",
     "preview": "python -m automation preview --env staging",
     "up": "python -m automation up --env dev\npython -m automation up --env prod --yes --refresh",
@@ -37,11 +41,31 @@ EXAMPLES = {
 }
 
 
+def _width() -> int:
+    """The terminal's width; 80 when piped (COLUMNS honoured), as argparse wraps help."""
+    return min(shutil.get_terminal_size((80, 24)).columns, 100) - 2
+
+
+def _conflicts(args: argparse.Namespace) -> str | None:
+    """Output options that cannot both hold: one line naming both (exit 2)."""
+    fmt, graph = getattr(args, "format", "text"), getattr(args, "graph", None)
+    if graph and args.json:
+        return f"--graph {graph} and --json: a graph is not JSON; allowed: one of them"
+    if graph and fmt == "markdown":
+        return f"--graph {graph} and --format markdown: allowed: one of them"
+    if fmt == "markdown" and args.json:
+        return "--format markdown and --json: allowed: one of them"
+    return None
+
+
 def _parser(env_names: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m automation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else there")
     common.add_argument("--verbose", action="store_true", help="more detail: every resource and finding; full CLI logs on failure")
+    common.add_argument(
+        "--allow-unknown-region", action="store_true", help="accept an aws:region this release does not know (a new region)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str, env: bool = True, env_required: bool = True) -> argparse.ArgumentParser:
@@ -49,7 +73,7 @@ def _parser(env_names: list[str]) -> argparse.ArgumentParser:
             name,
             parents=[common],
             help=help_text,
-            description=help_text,
+            description=textwrap.fill(help_text, _width()),
             epilog="example:\n  " + EXAMPLES[name].replace("\n", "\n  "),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -82,7 +106,6 @@ def _parser(env_names: list[str]) -> argparse.ArgumentParser:
     p = command("repair", "after an interrupted update: clear pending operations safely, and say what they were")
     p.add_argument("--yes", action="store_true", help="confirm for a protected environment")
     p = command("refresh", "show drift: what changed outside Pulumi (state is not changed); drift is exit 1")
-    p.add_argument("--expect-no-changes", action="store_true", help="exit 1 on drift (the default; kept for CI scripts)")
     p = command("destroy", "remove an unprotected environment")
     p.add_argument("--force-empty", action="store_true", help="delete every object version in the buckets first")
     p.add_argument("--yes", action="store_true", help="confirm")
@@ -235,6 +258,12 @@ def main(argv: Sequence[str] | None = None, driver: Any = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     args = _parser(env_names).parse_args(argv)
+    conflict = _conflicts(args)
+    if conflict:
+        print(f"error: {conflict}", file=sys.stderr)
+        return 2
+    if args.allow_unknown_region:
+        os.environ[ALLOW_UNKNOWN_REGION] = "1"  # the settings here, and the program the CLI runs
     signals.install()  # SIGTERM/Ctrl-C reach a running `pulumi`, and are waited for
     active = driver
     try:

@@ -13,6 +13,8 @@ from typing import Any
 
 from rich.text import Text
 
+from components.settings import ConfigError
+
 from .errors import UsageError
 from .report import (
     Node,
@@ -33,7 +35,21 @@ def check(args: argparse.Namespace, env_names: list[str]) -> int:
     from .check import run_check
 
     envs = [args.env] if args.env else env_names
-    reports = [run_check(env, warn=lambda line: print(line, file=sys.stderr)) for env in envs]
+    reports, errors = [], []
+    for env in envs:  # every environment's configuration errors, not only the first one's
+        try:
+            reports.append(run_check(env, warn=lambda line: print(line, file=sys.stderr)))
+        except ConfigError as error:
+            errors.append(str(error))
+    code = _check_output(args, reports)
+    for line in errors:  # after the environments that could be judged
+        print(f"error: {line}", file=sys.stderr)
+    return 2 if errors else code
+
+
+def _check_output(args: argparse.Namespace, reports: list[Any]) -> int:
+    if not reports:
+        return 0
     if args.graph:
         from . import graph
 

@@ -29,7 +29,10 @@ def read_stack_config(env: str, root: Path = ROOT) -> tuple[dict[str, Any], froz
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path.name}: not valid YAML ({str(error).splitlines()[0]}); allowed: a Pulumi stack file") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path.name}:{mark.line + 1}" if mark is not None else path.name
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{where}: not valid YAML ({problem}); allowed: a Pulumi stack file (YAML)") from None
     config: dict[str, Any] = {}
     secrets: set[str] = set()
     for key, value in (document.get("config") or {}).items():
@@ -41,8 +44,17 @@ def read_stack_config(env: str, root: Path = ROOT) -> tuple[dict[str, Any], froz
 
 
 def settings_for(env: str, root: Path = ROOT) -> Settings:
+    """The stack's validated settings; an error names the stack file it is in."""
     config, secrets = read_stack_config(env, root)
-    return load_settings(env, config, secrets)
+    try:
+        return load_settings(env, config, secrets)
+    except ConfigError as error:
+        raise in_file(error, stack_file(env, root).name) from None
+
+
+def in_file(error: ConfigError, name: str) -> ConfigError:
+    text = str(error)
+    return error if text.startswith(name) else ConfigError(f"{name}: {text}")
 
 
 def expectations_for(settings: Settings, environment: Environment) -> Expectations:

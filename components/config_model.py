@@ -24,6 +24,7 @@ VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]{8,17}$")
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
 DnsLabel = Annotated[str, Field(pattern=DNS1123_LABEL.pattern)]
+DNS_LABEL_ALLOWED = "lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit"
 
 
 def _allowed(text: str) -> dict[str, str]:
@@ -173,22 +174,22 @@ class StoreConfig(BaseModel):
     kubeflow_namespace: DnsLabel = Field(
         "kubeflow",
         description="Namespace of Kubeflow Pipelines.",
-        json_schema_extra=_allowed("a DNS-1123 label"),
+        json_schema_extra=_allowed(DNS_LABEL_ALLOWED),
     )
     pipeline_service_account: DnsLabel = Field(
         "ml-pipeline",
         description="ServiceAccount of the Kubeflow Pipelines API server.",
-        json_schema_extra=_allowed("a DNS-1123 label"),
+        json_schema_extra=_allowed(DNS_LABEL_ALLOWED),
     )
     profile_namespaces: tuple[DnsLabel, ...] = Field(
         (),
         description="Kubeflow profile (user) namespaces.",
-        json_schema_extra=_allowed("a list of distinct DNS-1123 labels"),
+        json_schema_extra=_allowed("a list of distinct Kubernetes namespace names: " + DNS_LABEL_ALLOWED),
     )
     profile_service_account: DnsLabel = Field(
         "default-editor",
         description="ServiceAccount pipeline pods run as in profile namespaces.",
-        json_schema_extra=_allowed("a DNS-1123 label"),
+        json_schema_extra=_allowed(DNS_LABEL_ALLOWED),
     )
     static_access_key_id: SecretStr = Field(
         SecretStr(""),

@@ -141,3 +141,53 @@ def service_host(service: str, region: str) -> str:
 def s3_service_principal_host(region: str) -> str:
     """The value of kms:ViaService for S3 in this region."""
     return service_host("s3", region)
+
+
+# The regions of the partitions this project deploys to (AWS General Reference, "Regional
+# endpoints"); a newer one passes with --allow-unknown-region.
+KNOWN_REGIONS = frozenset(
+    [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-north-1",
+        "il-central-1",
+        "me-south-1",
+        "me-central-1",
+        "mx-central-1",
+        "sa-east-1",
+        "cn-north-1",
+        "cn-northwest-1",
+        "us-gov-east-1",
+        "us-gov-west-1",
+    ]
+)
+
+
+def known_region(region: str) -> bool:
+    return region in KNOWN_REGIONS

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ SECRET_KEYS = frozenset({"staticAccessKeyId", "staticSecretAccessKey"})
 # Keys whose values Pulumi hands over as JSON text (arrays and objects), derived from the model.
 _STRUCTURED = {key for key, declared in project_config_declarations().items() if declared["type"] in ("array", "object")}
 ALLOWED_ACCOUNTS_KEY = "aws:allowedAccountIds"
+# Set by the driver's --allow-unknown-region (and inherited by the program the CLI runs).
+ALLOW_UNKNOWN_REGION = "KUBEFLOW_ARTIFACT_STORE_ALLOW_UNKNOWN_REGION"
 ASSUME_ROLES_KEY = "aws:assumeRoles"
 KUBE_CONTEXT_KEY = "kubernetes:context"
 ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
@@ -107,8 +110,10 @@ def oidc_issuer_of(provider_arn: str) -> str:
 
 
 def _one_line(key: str, value: Any, allowed: str, why: str = "") -> ConfigError:
-    shown = "[secret]" if key in SECRET_KEYS else json.dumps(value) if not isinstance(value, str) else repr(value)
     reason = f" ({why})" if why else ""
+    if value == "" or value is None:
+        return ConfigError(f"{names.PROJECT}:{key}: missing{reason}; allowed: {allowed}")
+    shown = "[secret]" if key in SECRET_KEYS else json.dumps(value) if not isinstance(value, str) else repr(value)
     return ConfigError(f"{names.PROJECT}:{key}: invalid value {shown}{reason}; allowed: {allowed}")
 
 
@@ -124,9 +129,29 @@ def _parse(key: str, raw: Any) -> Any:
     if key in _STRUCTURED and isinstance(raw, str):
         try:
             return json.loads(raw)
-        except json.JSONDecodeError as error:
-            raise _one_line(key, raw, _allowed_for(key), f"not JSON: {error.msg}") from None
+        except json.JSONDecodeError:
+            raise _one_line(
+                key, raw, _allowed_for(key), "a list is written as a YAML list (- item) or JSON ([...]), not a string"
+            ) from None
     return raw
+
+
+# pydantic's own words say what the `allowed:` text of the key already says, in its vocabulary:
+# those are left out; a constraint of ours (a field_validator's ValueError) keeps its reason.
+_VALIDATOR_WORDS = ("literal_error", "string_pattern_mismatch", "string_type", "int_parsing", "bool_parsing", "list_type", "dict_type")
+
+
+def _validation_error(error: ValidationError, values: Mapping[str, Any]) -> ConfigError:
+    first = error.errors()[0]
+    loc = first["loc"]
+    key = str(loc[0]) if loc else "config"
+    bad = values.get(key, first.get("input"))
+    if len(loc) > 1 and isinstance(loc[1], int) and isinstance(bad, list | tuple) and loc[1] < len(bad):
+        bad = bad[loc[1]]  # the one item of a list that is wrong
+    why = "" if first["type"] in _VALIDATOR_WORDS else first["msg"].removeprefix("Value error, ")
+    if bad in ("", None):
+        return ConfigError(f"{names.PROJECT}:{key}: missing; allowed: {_allowed_for(key)}")
+    return _one_line(key, bad, _allowed_for(key), why)
 
 
 def load_settings(
@@ -148,8 +173,8 @@ def load_settings(
         key = full_key.removeprefix(prefix)
         if key not in valid:
             hint = difflib.get_close_matches(key, valid, n=1)
-            did_you_mean = f"did you mean {hint[0]}? " if hint else ""
-            raise ConfigError(f"{full_key}: unknown config key; {did_you_mean}valid keys: {', '.join(valid)}")
+            did_you_mean = f"did you mean {hint[0]}?" if hint else "no key is close"
+            raise ConfigError(f"{full_key}: unknown config key ({did_you_mean}); allowed: the keys Pulumi.yaml declares under config:")
         values[key] = _parse(key, raw)
 
     for key in SECRET_KEYS & values.keys():
@@ -160,15 +185,16 @@ def load_settings(
     try:
         config = StoreConfig.model_validate(values)
     except ValidationError as error:
-        first = error.errors()[0]
-        key = str(first["loc"][0]) if first["loc"] else "config"
-        bad = values.get(key, first.get("input"))
-        why = first["msg"].removeprefix("Value error, ")
-        raise _one_line(key, bad, _allowed_for(key), why) from None
+        raise _validation_error(error, values) from None
 
     region = region or str(raw_config.get("aws:region", ""))
     if not region:
         raise ConfigError("aws:region: not set; allowed: an AWS region, e.g. `pulumi config set aws:region eu-west-1`")
+    if not names.known_region(region) and not os.environ.get(ALLOW_UNKNOWN_REGION):
+        raise ConfigError(
+            f"aws:region: {region!r} is no AWS region this project knows; allowed: a region of the aws, aws-cn or aws-us-gov "
+            "partition (a region newer than this release: --allow-unknown-region)"
+        )
     settings = Settings(
         stack=stack,
         region=region,

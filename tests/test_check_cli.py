@@ -77,7 +77,9 @@ def test_broken_config_exits_2_with_one_line(tmp_path: Path) -> None:
         [sys.executable, "-m", "automation", "check", "--env", "dev"], cwd=copy, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 2
-    assert result.stderr.startswith("error: kubeflow-artifact-store:encrytpion: unknown config key; did you mean encryption?")
+    assert result.stderr.startswith(
+        "error: Pulumi.dev.yaml: kubeflow-artifact-store:encrytpion: unknown config key (did you mean encryption?)"
+    )
     assert result.stderr.count("\n") == 1 and result.stdout == ""
 
 

@@ -13,7 +13,7 @@ from tests.conftest import NS, OIDC, config
 KMS_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 INVALID = [
-    ({"encrytpion": "sse-kms"}, f"{NS}:encrytpion: unknown config key; did you mean encryption? valid keys: bucketName,"),
+    ({"encrytpion": "sse-kms"}, f"{NS}:encrytpion: unknown config key (did you mean encryption?); allowed: the keys Pulumi.yaml declares"),
     ({"encryption": "sse-c"}, f"{NS}:encryption: invalid value 'sse-c'"),
     ({"bucketName": "Kubeflow_Artifacts"}, f"{NS}:bucketName: invalid value 'Kubeflow_Artifacts' (only lowercase letters"),
     ({"bucketName": "ab"}, f"{NS}:bucketName: invalid value 'ab' (must be 3 to 63 characters)"),
@@ -33,16 +33,22 @@ INVALID = [
     ({"kmsKeyArn": KMS_ARN.replace("us-east-1", "eu-west-1"), "encryption": "sse-kms"}, "allowed: a key in the bucket's region us-east-1"),
     ({"kmsKeyArn": KMS_ARN, "encryption": "sse-kms", "kmsKeyAdminArns": ["arn:aws:iam::123456789012:role/admin"]}, "kmsKeyAdminArns"),
     ({"kmsKeyAdminArns": ["admin"]}, "'admin' is not an IAM role, user or root ARN"),
-    ({"kmsKeyAdminArns": "[not json"}, f"{NS}:kmsKeyAdminArns: invalid value '[not json' (not JSON"),
+    (
+        {"kmsKeyAdminArns": "[not json"},
+        f"{NS}:kmsKeyAdminArns: invalid value '[not json' (a list is written as a YAML list (- item) or JSON ([...]), not a string)",
+    ),
     ({"tags": {"aws:owner": "x"}}, "must be 1-128 characters and not start with aws:"),
     (
         {"eksOidcProviderArn": ""},
-        f"{NS}:eksOidcProviderArn: invalid value ''; allowed: the EKS OIDC provider ARN (required with credentials irsa)",
+        f"{NS}:eksOidcProviderArn: missing; allowed: the EKS OIDC provider ARN (required with credentials irsa)",
     ),
     ({"eksOidcProviderArn": "arn:aws:iam::123:oidc-provider/x"}, "(not an IAM OIDC provider ARN)"),
     ({"kubeflowNamespace": "Kubeflow"}, f"{NS}:kubeflowNamespace: invalid value 'Kubeflow'"),
     ({"profileNamespaces": ["team-a", "team-a"]}, "namespace 'team-a' is listed twice"),
-    ({"profileNamespaces": ["team_a"]}, "allowed: a list of distinct DNS-1123 labels"),
+    (
+        {"profileNamespaces": ["team_a"]},
+        "invalid value 'team_a'; allowed: a list of distinct Kubernetes namespace names: lowercase letters, digits and '-'",
+    ),
     ({"profileNamespaces": ["kubeflow"]}, "allowed: namespaces other than kubeflowNamespace 'kubeflow'"),
     ({"pipelineServiceAccount": "-bad"}, f"{NS}:pipelineServiceAccount: invalid value '-bad'"),
     ({"credentials": "keys"}, f"{NS}:credentials: invalid value 'keys'"),
