@@ -258,6 +258,43 @@ CONTROLS: tuple[Control, ...] = (
     ),
 )
 
+# How to fix a failure, in the project's words: the config key and value, or, for what the program
+# always writes, that the live or planned resource was changed elsewhere. Appended to every failure.
+RESTORE = (
+    "the program writes this by default: a change made outside it (run `up --refresh` to restore) or a resource not made by the component"
+)
+FIXES: dict[str, str] = {
+    "KF-S3-01": RESTORE,
+    "KF-S3-02": "remove the Allow to everyone from the bucket policy (the component writes Deny statements only)",
+    "KF-S3-03": RESTORE,
+    "KF-S3-04": "encryption: sse-s3 or sse-kms",
+    "KF-S3-05": RESTORE,
+    "KF-S3-06": RESTORE,
+    "KF-S3-07": "versioning: true (required by the `versioning` baseline or the stack's own setting)",
+    "KF-S3-08": "noncurrentVersionExpirationDays and abortIncompleteUploadDays (the component writes the lifecycle)",
+    "KF-S3-09": "encryption: sse-kms (required by the `kms` baseline in environments.yaml, or the stack's own setting)",
+    "KF-S3-10": "the component's header Denies (StringNotEquals with Null: false): re-run `up`; never StringNotEqualsIfExists",
+    "KF-S3-11": "accessLogging: true (required by the `logging` baseline, or the stack's own setting)",
+    "KF-S3-12": "eventNotifications: true (required by the `notifications` baseline, or the stack's own setting)",
+    "KF-S3-13": RESTORE,
+    "KF-S3-14": "the component's identity perimeter (trustedAccountIds, organizationId); required by the `identityPerimeter` baseline",
+    "KF-S3-15": "allowedVpcEndpointIds and perimeterExemptPrincipalArns (required by the `networkPerimeter` baseline)",
+    "KF-S3-16": "replicaRegion: <another region> with versioning: true (required by the `replication` baseline)",
+    "KF-KMS-01": "cancel the key's deletion (aws kms cancel-key-deletion) and enable it; keys are retained by the program",
+    "KF-KMS-02": "kmsKeyRotationDays (rotation is always on for a key the program creates)",
+    "KF-KMS-03": "the program's key policy (root kept, lockout check never bypassed): re-run `up`",
+    "KF-KMS-04": "kmsKeyAdminArns holds administrators only; the program's key policy denies them use",
+    "KF-KMS-05": "the program's key policy denies use outside S3: re-run `up`",
+    "KF-IAM-01": "attach no wildcard or AWS-managed broad policy to a Kubeflow role; the program's roles are scoped to the bucket and key",
+    "KF-IAM-02": "eksOidcProviderArn, pipelineServiceAccount, profileServiceAccount (trust is pinned to one ServiceAccount)",
+    "KF-IAM-03": "profileIsolation: true and no extra grant on the profile's role",
+    "KF-REQ-01": "see the request and the statement named; the component's policies pass every row",
+    "KF-K8S-01": "manageKubernetes: true, or write the objects `manifests` renders",
+    "KF-K8S-02": "profileObjects: managed (or the objects `manifests` renders for each profile namespace)",
+    "KF-K8S-03": "kubeflowPipelinesVersion: the release installed, and patchDeployments: true",
+}
+
+
 # Which buckets each bucket scope covers: None = every bucket.
 SCOPES: dict[str, tuple[str, ...] | None] = {
     "bucket": None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .controls import CONTROLS, SCOPES, Control
+from .controls import CONTROLS, FIXES, SCOPES, Control
 from .matrix import NotJudgedError
 from .state import NOT_READABLE, NOT_REPORTED, UNKNOWN, Expectations, Snapshot
 
@@ -75,6 +75,8 @@ def evaluate_control(control: Control, subject: object, expectations: Expectatio
         return finding(NOT_JUDGED, str(unknown))
     if problem is None:
         return finding(PASS)
+    fix = FIXES.get(control.id)
+    problem = f"{problem}; fix: {fix}" if fix else problem
     if not control.required(expectations):
         return finding(WAIVED, problem)
     reason = expectations.exception_for(control.id, subject.name)

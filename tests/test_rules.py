@@ -357,3 +357,16 @@ def test_the_packs_unknown_sentinels_are_pulumi_policys() -> None:
     from rules.from_resources import UNKNOWN_SENTINELS
 
     assert {value for name, value in vars(proxy).items() if name.startswith("UNKNOWN_") and name.endswith("_VALUE")} == UNKNOWN_SENTINELS
+
+
+def test_every_failure_ends_with_its_fix() -> None:
+    from rules.controls import FIXES
+
+    assert set(FIXES) == {c.id for c in CONTROLS}
+    b = good_bucket()
+    b.sse_algorithm = "AES256"
+    finding = evaluate_control(control("KF-S3-09"), b, ALL)
+    assert finding.verdict == FAIL
+    assert finding.detail.endswith(
+        "; fix: encryption: sse-kms (required by the `kms` baseline in environments.yaml, or the stack's own setting)"
+    )

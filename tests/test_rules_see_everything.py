@@ -63,7 +63,8 @@ def test_administrator_access_through_an_attachment_fails_least_privilege(tmp_pa
 
 def test_s3_full_access_in_managed_policy_arns_fails_least_privilege(tmp_path: Path) -> None:
     managed = ', managed_policy_arns=["arn:aws:iam::aws:policy/AmazonS3FullAccess"]'
-    assert _identity_findings(tmp_path, managed=managed)["KF-IAM-01"] == ("fail", "allows wildcard actions ['s3:*', 's3-object-lambda:*']")
+    verdict, detail = _identity_findings(tmp_path, managed=managed)["KF-IAM-01"]
+    assert verdict == "fail" and detail.startswith("allows wildcard actions ['s3:*', 's3-object-lambda:*']; fix: ")
 
 
 def test_a_policy_of_the_program_is_read_through_its_attachment(tmp_path: Path) -> None:
@@ -72,7 +73,8 @@ def test_a_policy_of_the_program_is_read_through_its_attachment(tmp_path: Path) 
         '[{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))\n'
         'aws.iam.RolePolicyAttachment("kf-team-role-wide", role=role.name, policy_arn=own.arn)'
     )
-    assert _identity_findings(tmp_path, attachment=attachment)["KF-IAM-01"] == ("fail", "allows s3:GetObject on every resource")
+    verdict, detail = _identity_findings(tmp_path, attachment=attachment)["KF-IAM-01"]
+    assert verdict == "fail" and detail.startswith("allows s3:GetObject on every resource; fix: ")
 
 
 def test_an_unknown_managed_policy_is_not_judged_and_named(tmp_path: Path) -> None:

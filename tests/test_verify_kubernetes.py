@@ -166,7 +166,7 @@ def test_a_live_deployment_of_another_release_or_with_both_forms_fails_kf_k8s_03
     routes[api] = (200, deployment("ml-pipeline", "ghcr.io/kubeflow/kfp-api-server:2.16.1", env))
     report, seen = verify(settings, routes, tmp_path, monkeypatch)
     assert api in seen
-    failed = {f.control: f.detail for f in report.findings if f.verdict == "fail"}
+    failed = {f.control: f.detail.split("; fix: ")[0] for f in report.findings if f.verdict == "fail"}
     assert failed == {
         "KF-K8S-03": "ml-pipeline runs KFP 2.16 (ghcr.io/kubeflow/kfp-api-server:2.16.1), but kubeflowPipelinesVersion is 2.17"
     }
@@ -175,7 +175,7 @@ def test_a_live_deployment_of_another_release_or_with_both_forms_fails_kf_k8s_03
     both = [host if e["name"] == "OBJECTSTORECONFIG_HOST" else e for e in env]
     routes[api] = (200, deployment("ml-pipeline", "ghcr.io/kubeflow/kfp-api-server:2.17.0", both))
     report, _ = verify(settings, routes, tmp_path, monkeypatch)
-    failed = {f.control: f.detail for f in report.findings if f.verdict == "fail"}
+    failed = {f.control: f.detail.split("; fix: ")[0] for f in report.findings if f.verdict == "fail"}
     assert failed == {
         "KF-K8S-03": "ml-pipeline: OBJECTSTORECONFIG_HOST has both value and valueFrom: the API server rejects the Deployment"
     }
