@@ -108,3 +108,10 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     # Never ask the instance metadata service (a link-local address) when a test removes credentials.
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return moto_server
+
+
+def documentation() -> str:
+    """The README and the pages under docs/: every promise the project writes down."""
+    from automation.offline import ROOT
+
+    return "\n".join(path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])

@@ -15,7 +15,7 @@ from automation.check import run_check
 from automation.checkov import CHECKOV, EXCEPTIONS, checkov_plan, run_checkov, waived_checks
 from automation.offline import ROOT
 from automation.tfplan import TERRAFORM_TYPES, terraform_plan, write_terraform_plan
-from tests.conftest import NS, run
+from tests.conftest import NS, documentation, run
 
 ARTIFACTS = "aws_s3_bucket.kubeflow_artifacts"
 # What the issue asked of the artifact bucket, CKV_AWS_144 (replication) included.
@@ -140,7 +140,7 @@ def test_checkov_that_judged_nothing_is_a_failure(tmp_path: Path) -> None:
 
 
 def test_the_readme_lists_every_exception_with_its_reason() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = documentation()
     for (_, check), why in EXCEPTIONS.items():
         assert f"| {check} (" in readme and f"| {why} |" in readme, check
 

@@ -78,7 +78,7 @@ README_EXAMPLE = re.compile(r"```(typescript|yaml|python)\n(?P<code>.*?)```", re
 
 def test_every_property_the_readme_examples_use_is_in_the_schema() -> None:
     resource = json.loads(SCHEMA.read_text())["resources"][TOKEN]
-    section = (ROOT / "README.md").read_text().split("## Use it from your own program", 1)[1].split("\n## ", 1)[0]
+    section = (ROOT / "docs" / "operations.md").read_text().split("## Use it from your own program", 1)[1].split("\n## ", 1)[0]
     snippets = {m.group(1): m.group("code") for m in README_EXAMPLE.finditer(section)}
     assert set(snippets) == {"python", "typescript", "yaml"}
     yaml_inputs = next(r for r in yaml.safe_load(snippets["yaml"])["resources"].values() if r["type"] == TOKEN)["properties"]

@@ -21,7 +21,7 @@ from automation.graph import dot, edges, mermaid
 from automation.offline import ROOT
 from automation.report import Node, resource_tree, scorecard_table
 from rules import CONTROLS, FAIL, Finding
-from tests.conftest import cli_in, project_copy
+from tests.conftest import cli_in, documentation, project_copy
 from tests.test_driver import Harness
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -249,7 +249,7 @@ def test_the_stable_order_keeps_parents_providers_and_dependencies_first() -> No
 
 def test_the_readme_shows_the_real_output() -> None:
     """ "What you see" is pasted from the commands; now that output is stable, it must stay true."""
-    readme = (ROOT / "README.md").read_text()
+    readme = documentation()
     terminal = _run("check", "--env", "prod", COLUMNS="80", NO_COLOR="1").stdout
     assert "\n".join(line.rstrip() for line in terminal.splitlines()) in readme
     assert _run("check", "--env", "dev", "--format", "markdown").stdout.strip() in readme
