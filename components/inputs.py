@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 
 from . import names
 from .settings import (
@@ -68,7 +68,29 @@ def provider_config() -> dict[str, Any]:
 
 
 def resolve(stack: str, args: Mapping[str, Any], provider: Mapping[str, Any] | None = None) -> StoreInputs:
-    """Validate `args` (snake_case, as KubeflowArtifactStoreArgs); raises ConfigError on plain values."""
+    """Validate `args` (KubeflowArtifactStoreArgs: snake_case, or camelCase as in stack config);
+    raises ConfigError on plain values, naming each key the way the caller wrote it."""
+    spelled = {to_snake(arg): arg for arg in args}  # the caller's spelling of each key
+    if len(spelled) < len(args):
+        twice = sorted({to_snake(a) for a in args if sum(to_snake(b) == to_snake(a) for b in args) > 1})
+        raise ConfigError(f"{twice[0]}: given twice (snake_case and camelCase); allowed: one spelling per key")
+    try:
+        return _resolve(stack, {to_snake(arg): value for arg, value in args.items()}, provider, spelled)
+    except ConfigError as error:
+        raise _as_spelled(error, spelled) from None
+
+
+def _as_spelled(error: ConfigError, spelled: Mapping[str, str]) -> ConfigError:
+    """`kubeflow-artifact-store:eksOidcProviderArn: ...` -> `eks_oidc_provider_arn: ...` for a caller who wrote that."""
+    text = str(error)
+    for snake, caller in spelled.items():
+        full = f"{names.PROJECT}:{to_camel(snake)}"
+        if text.startswith(full + ":"):
+            return ConfigError(caller + text[len(full) :])
+    return error
+
+
+def _resolve(stack: str, args: Mapping[str, Any], provider: Mapping[str, Any] | None, spelled: Mapping[str, str]) -> StoreInputs:
     provider = dict(provider if provider is not None else provider_config())
     region = str(
         args.get("region")
@@ -101,7 +123,10 @@ def resolve(stack: str, args: Mapping[str, Any], provider: Mapping[str, Any] | N
 
     def checked(arg: str, value: Any) -> Any:
         key = f"{names.PROJECT}:{to_camel(arg)}"
-        resolved = load_settings(stack, {**raw, key: value}, frozenset(secret_keys), region)  # the same one-line ConfigError
+        try:
+            resolved = load_settings(stack, {**raw, key: value}, frozenset(secret_keys), region)
+        except ConfigError as error:  # one line, as for a plain value: RunError prints no traceback
+            raise pulumi.RunError(str(_as_spelled(error, spelled))) from None
         return getattr(resolved.config, arg) if arg in ("tags", "kms_key_admin_arns") else value  # normalised
 
     validated = {arg: output.apply(lambda value, arg=arg: checked(arg, value)) for arg, output in outputs.items()}

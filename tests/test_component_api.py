@@ -10,10 +10,10 @@ import pulumi_aws as aws
 import pytest
 
 from automation.check import run_check
-from components import KubeflowArtifactStore
 from components.args import KubeflowArtifactStoreArgs
 from components.args_codegen import render
 from components.config_model import StoreConfig
+from kubeflow_artifact_store import KubeflowArtifactStore
 from tests.conftest import OIDC
 
 URNS = Path(__file__).parent / "data" / "stack-urns.json"
@@ -94,16 +94,15 @@ def test_an_invalid_arn_arriving_as_an_output_fails_with_the_one_line_message() 
     from pulumi.runtime.stack import _sync_await
 
     from components.inputs import resolve
-    from components.settings import ConfigError
 
     consumer_stack()
     bad = pulumi.Output.from_input("arn:aws:iam::123456789012:role/not-a-provider")
     inputs = resolve("dev", {"region": "us-east-1", "eks_oidc_provider_arn": bad})
     assert inputs.deferred("eks_oidc_provider_arn") and inputs.settings.config.encryption == "sse-s3"
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(pulumi.RunError) as raised:  # one line, no traceback; the key as the caller wrote it
         _sync_await(inputs.value("eks_oidc_provider_arn").future())
     message = str(raised.value)
-    assert message.startswith("kubeflow-artifact-store:eksOidcProviderArn: invalid value 'arn:aws:iam::123456789012:role/not-a-provider'")
+    assert message.startswith("eks_oidc_provider_arn: invalid value 'arn:aws:iam::123456789012:role/not-a-provider'")
     assert "\n" not in message and "allowed:" in message
 
 
@@ -111,9 +110,9 @@ def test_plain_values_are_validated_up_front() -> None:
     from components.settings import ConfigError
 
     consumer_stack()
-    with pytest.raises(ConfigError, match="kubeflow-artifact-store:encryption: invalid value 'sse-c'"):
+    with pytest.raises(ConfigError, match="^encryption: invalid value 'sse-c'"):
         KubeflowArtifactStore("artifacts", {"region": "us-east-1", "eks_oidc_provider_arn": OIDC, "encryption": "sse-c"})
-    with pytest.raises(ConfigError, match="profileNamespaces: an Output is not accepted here \\(it decides which resources exist\\)"):
+    with pytest.raises(ConfigError, match="^profile_namespaces: an Output is not accepted here \\(it decides which resources exist\\)"):
         KubeflowArtifactStore(
             "artifacts", {"region": "us-east-1", "eks_oidc_provider_arn": OIDC, "profile_namespaces": pulumi.Output.from_input(["a"])}
         )
@@ -126,7 +125,7 @@ def test_tags_and_key_admins_may_come_from_other_resources(tmp_path: Path) -> No
     program = tmp_path / "program.py"
     program.write_text(
         f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
-        "import pulumi\nfrom components import KubeflowArtifactStore\n"
+        "import pulumi\nfrom kubeflow_artifact_store import KubeflowArtifactStore\n"
         "team = pulumi.Output.from_input({'team': 'ml', 'cost-center': 1234})\n"
         "admins = pulumi.Output.from_input(['arn:aws:iam::123456789012:role/platform-admin'])\n"
         f"KubeflowArtifactStore('kf', {{'region': 'us-east-1', 'eks_oidc_provider_arn': {OIDC!r}, 'encryption': 'sse-kms',"
@@ -150,7 +149,6 @@ def test_an_invalid_admin_arriving_as_an_output_fails_with_the_one_line_message(
     from pulumi.runtime.stack import _sync_await
 
     from components.inputs import resolve
-    from components.settings import ConfigError
 
     consumer_stack()
     inputs = resolve(
@@ -162,5 +160,5 @@ def test_an_invalid_admin_arriving_as_an_output_fails_with_the_one_line_message(
             "kms_key_admin_arns": pulumi.Output.from_input(["admin"]),
         },
     )
-    with pytest.raises(ConfigError, match='kubeflow-artifact-store:kmsKeyAdminArns: invalid value \\["admin"\\]'):
+    with pytest.raises(pulumi.RunError, match='^kms_key_admin_arns: invalid value \\["admin"\\]'):
         _sync_await(inputs.value("kms_key_admin_arns").future())

@@ -64,7 +64,9 @@ def test_construct_with_camel_case_inputs_registers_what_the_python_api_does(tmp
     python_api = run_program(
         "dev",
         {"aws:region": "us-east-1"},
-        program=_program(tmp_path, f"from components import KubeflowArtifactStore\nKubeflowArtifactStore('kubeflow', {args!r})"),
+        program=_program(
+            tmp_path, f"from kubeflow_artifact_store import KubeflowArtifactStore\nKubeflowArtifactStore('kubeflow', {args!r})"
+        ),
     )
 
     def shape(run) -> list[tuple[str, str, object]]:
@@ -100,7 +102,7 @@ def test_the_plugin_runs_python_and_hosts_the_component() -> None:
 def test_every_child_uses_the_providers_the_consumer_passes(tmp_path: Path) -> None:
     body = (
         "import pulumi, pulumi_aws as aws, pulumi_kubernetes as k8s\n"
-        "from components import KubeflowArtifactStore\n"
+        "from kubeflow_artifact_store import KubeflowArtifactStore\n"
         "a = aws.Provider('team-aws', region='eu-west-1')\n"
         "k = k8s.Provider('team-k8s', context='eks-dev')\n"
         f"KubeflowArtifactStore('kf', {{'region': 'eu-west-1', 'eks_oidc_provider_arn': {OIDC.replace('us-east-1', 'eu-west-1')!r}}},"
@@ -122,7 +124,7 @@ def test_a_region_other_than_the_providers_fails_the_deployment(tmp_path: Path) 
     """The component checks the region it was given against the provider it runs with (getRegion)."""
     body = (
         "import pulumi, pulumi_aws as aws\n"
-        "from components import KubeflowArtifactStore\n"
+        "from kubeflow_artifact_store import KubeflowArtifactStore\n"
         "a = aws.Provider('team-aws', region='eu-west-1')\n"
         f"s = KubeflowArtifactStore('kf', {{'region': 'us-east-1', 'eks_oidc_provider_arn': {OIDC!r}}},"
         " opts=pulumi.ResourceOptions(providers={'aws': a}))\n"

@@ -8,8 +8,8 @@ import pulumi
 import pytest
 
 from automation.offline import MOCK_ACCOUNT, StoreMocks
-from components import KubeflowArtifactStore
 from components import policies as p
+from kubeflow_artifact_store import KubeflowArtifactStore
 from tests.conftest import OIDC, run
 
 BUCKET = "aws:s3/bucket:Bucket"
