@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from components.settings import ConfigError, Settings, load_settings
+from automation.environments import ROOT, Environment
+from components.settings import ALLOWED_ACCOUNTS_KEY, KUBE_CONTEXT_KEY, ConfigError, Settings, load_settings
 from rules import Expectations
-
-from .environments import Environment
-from .offline import ROOT
 
 # Stands in for a value encrypted in the stack file; only its secrecy is known offline.
 SECRET_PLACEHOLDER = "[secret]"
@@ -79,3 +78,24 @@ def expectations_for(settings: Settings, environment: Environment) -> Expectatio
         kfp_version=c.kubeflow_pipelines_version,
     )
     return asked.merged(environment.baseline)
+
+
+def binding_problems(settings: Settings) -> list[str]:
+    """What is missing for the stack to reach exactly one account and one cluster."""
+    problems = []
+    if not settings.account_ids:
+        problems.append(f"{ALLOWED_ACCOUNTS_KEY} not set: the aws provider would deploy into whatever account the credentials reach")
+    if not settings.kube_context:
+        problems.append(f"{KUBE_CONTEXT_KEY} not set: the kubernetes provider would write into the current kubeconfig context")
+    return problems
+
+
+def require_binding(settings: Settings, target: Environment, warn: Callable[[str], None]) -> None:
+    """Protected environments must be bound (exit 2); others are warned."""
+    problems = binding_problems(settings)
+    if problems and target.protected:
+        raise ConfigError(
+            f"Pulumi.{target.name}.yaml: {problems[0]}; allowed: protected environment {target.name} names its account and cluster"
+        )
+    for problem in problems:
+        warn(f"warning: Pulumi.{target.name}.yaml: {problem}")

@@ -17,7 +17,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from automation.offline import MockRun, run_program  # noqa: E402
+from automation.offline.mock_engine import MockRun, run_program  # noqa: E402
 from automation.stackfiles import read_stack_config  # noqa: E402
 
 RUNS = 7
@@ -41,7 +41,7 @@ def sdk_classes_floor() -> str:
     """Python that loads exactly the SDK classes the three stacks register. The SDKs load each
     resource class (and its large input modules) lazily on first use, so importing the packages
     alone does not pay for them; any program creating these resources does."""
-    from automation.check import run_check
+    from automation.offline.check import run_check
 
     types = {r.type for env in ("dev", "staging", "prod") for r in run_check(env).run.resources}
     classes = []
@@ -51,9 +51,11 @@ def sdk_classes_floor() -> str:
             classes.append(f"pulumi_aws.{module.split('/')[0]}.{name}")
         elif package == "kubernetes":
             classes.append(f"pulumi_kubernetes.{module.replace('/', '.')}.{name}")
+        elif package == "random":
+            classes.append(f"pulumi_random.{name}")
         elif token == "pulumi:providers:aws":
             classes.append("pulumi_aws.Provider")
-    return "import pulumi, pulumi.runtime.mocks, pulumi_aws, pulumi_kubernetes\n" + "\n".join(classes)
+    return "import pulumi, pulumi.runtime.mocks, pulumi_aws, pulumi_kubernetes, pulumi_random\n" + "\n".join(classes)
 
 
 def floor_vs_check() -> list[dict[str, Any]]:
@@ -133,7 +135,7 @@ def _profiles(count: int) -> MockRun:
 
 def _evaluate(run: MockRun, count: int) -> int:
     """The rules over the run, as `check` does: every control, isolation and wiring included."""
-    from automation.check import resources_of
+    from automation.offline.check import resources_of
     from rules import Expectations, evaluate
     from rules.from_resources import snapshot_from_resources
 

@@ -390,37 +390,3 @@ def bucket_name_problem(name: str) -> str | None:
     if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
         return "uses a prefix or suffix that S3 reserves"
     return None
-
-
-def project_key_names() -> list[str]:
-    """The camelCase config keys, in declaration order."""
-    return [field.alias or name for name, field in StoreConfig.model_fields.items()]
-
-
-def project_config_declarations() -> dict[str, dict[str, object]]:
-    """The typed `config:` section of Pulumi.yaml, derived from StoreConfig.
-
-    Optional strings default to "" rather than having no default: Pulumi treats a declared
-    key without a default as required."""
-    declarations: dict[str, dict[str, object]] = {}
-    for name, field in StoreConfig.model_fields.items():
-        default = field.get_default(call_default_factory=True)
-        if isinstance(default, SecretStr):
-            default = default.get_secret_value()
-        if isinstance(default, bool):
-            kind = "boolean"
-        elif isinstance(default, int):
-            kind = "integer"
-        elif isinstance(default, tuple):
-            kind, default = "array", list(default)
-        elif isinstance(default, dict):
-            kind = "object"
-        else:
-            kind = "string"
-        declaration: dict[str, object] = {"type": kind}
-        if kind == "array":
-            declaration["items"] = {"type": "string"}
-        declaration["description"] = field.description
-        declaration["default"] = default
-        declarations[field.alias or name] = declaration
-    return declarations

@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import names, releases
-from .config_model import ACCESS_KEY_ID, ACCOUNT_ID, OIDC_PROVIDER_ARN, StoreConfig, project_config_declarations, project_key_names
+from .config_declarations import project_config_declarations, project_key_names
+from .config_model import ACCESS_KEY_ID, ACCOUNT_ID, OIDC_PROVIDER_ARN, StoreConfig
 
 # Keys whose values must never be echoed in an error or log.
 SECRET_KEYS = frozenset({"staticAccessKeyId", "staticSecretAccessKey"})

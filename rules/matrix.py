@@ -20,59 +20,36 @@ to @cloud-copilot/iam-simulate."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from components import names
 
-from .policy_eval import ANONYMOUS, Decision, Request, decide
+from .matrix_services import key_admins, log_delivery_rows, replication_rows
+from .policy_eval import ANONYMOUS, Request
+from .requests import (
+    FOREIGN_ACCOUNT,
+    KMS_STAR,
+    OBJECT,
+    S3_STAR,
+    Caller,
+    NotJudgedError,
+    Row,
+    StackView,
+    object_arn,
+    signed_context,
+    via_s3_context,
+)
 from .state import (
     ACCESS_LOGS,
     ARTIFACTS,
     REPLICA,
     UNKNOWN,
-    BucketState,
     Expectations,
     IdentityState,
     Snapshot,
     _NotReported,
-    as_list,
     statements,
 )
-
-FOREIGN_ACCOUNT = "999999999999"
-S3_STAR = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
-KMS_STAR = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
-OBJECT = "v2/artifacts/pipeline/run-1/task/output"
-
-
-class NotJudgedError(Exception):
-    """A value the matrix needs is unknown (a preview) or unreadable: the rows cannot be judged."""
-
-
-@dataclass(frozen=True)
-class Row:
-    """One request, the policies AWS would weigh for it, and the verdict it must get."""
-
-    id: str
-    request: Request
-    identity_policies: tuple[Any, ...]
-    resource_policy: Any
-    expect_allowed: bool
-
-    def judge(self) -> Decision:
-        return decide(self.request, self.identity_policies, self.resource_policy)
-
-
-@dataclass(frozen=True)
-class Caller:
-    """An identity of the stack: who it is for Kubeflow, and its policies."""
-
-    arn: str
-    kind: str  # "runner" | "pipeline" | "ui" | "replication" | "user"
-    namespace: str
-    prefix: str  # the key prefix it owns ('' = the whole bucket)
-    policies: tuple[Any, ...]
 
 
 def _known(value: Any, what: str) -> Any:
@@ -116,18 +93,7 @@ def callers(snapshot: Snapshot, expectations: Expectations) -> list[Caller]:
     return found
 
 
-@dataclass(frozen=True)
-class _Stack:
-    account: str
-    artifacts: BucketState
-    logs: BucketState | None
-    replica: BucketState | None
-    replica_logs: BucketState | None
-    keys: dict[str, Any]  # key ARN -> key policy
-    expectations: Expectations
-
-
-def _stack(snapshot: Snapshot, expectations: Expectations) -> _Stack | None:
+def _stack(snapshot: Snapshot, expectations: Expectations) -> StackView | None:
     by_role = {b.role: b for b in snapshot.buckets if b.role != ACCESS_LOGS}
     artifacts = by_role.get(ARTIFACTS)
     if artifacts is None:
@@ -146,41 +112,7 @@ def _stack(snapshot: Snapshot, expectations: Expectations) -> _Stack | None:
     if not account:
         return None
     replica_logs = logs.get(str(replica.region)) if replica is not None else None
-    return _Stack(account, artifacts, logs.get(str(artifacts.region)), replica, replica_logs, keys, expectations)
-
-
-def _signed(caller: str, account: str, expectations: Expectations, endpoints: tuple[str, ...], **extra: str) -> dict[str, str]:
-    """The context of a signed HTTPS request from inside the cluster (through its VPC endpoint)."""
-    context = {
-        "aws:PrincipalArn": caller,
-        "aws:PrincipalAccount": account,
-        "aws:PrincipalIsAWSService": "false",
-        "aws:SecureTransport": "true",
-        "s3:TlsVersion": "1.3",
-    }
-    if expectations.organization_id:
-        context["aws:PrincipalOrgID"] = expectations.organization_id
-    if endpoints:
-        context["aws:SourceVpce"] = endpoints[0]
-    context.update(extra)
-    return {k: v for k, v in context.items() if v != ""}
-
-
-def _via_s3(caller: str, account: str, region: str) -> dict[str, str]:
-    """The context of the KMS call S3 makes for a caller (forward access: no VPC endpoint)."""
-    return {
-        "aws:PrincipalArn": caller,
-        "aws:PrincipalAccount": account,
-        "aws:PrincipalIsAWSService": "false",
-        "aws:ViaAWSService": "true",
-        "aws:SecureTransport": "true",
-        "kms:CallerAccount": account,
-        "kms:ViaService": names.s3_service_principal_host(region),
-    }
-
-
-def _objects(bucket: BucketState, key: str) -> str:
-    return f"{bucket.arn}/{key}"
+    return StackView(account, artifacts, logs.get(str(artifacts.region)), replica, replica_logs, keys, expectations)
 
 
 def rows(snapshot: Snapshot, expectations: Expectations) -> list[Row]:
@@ -193,19 +125,23 @@ def rows(snapshot: Snapshot, expectations: Expectations) -> list[Row]:
     return list(_rows(stack, found))
 
 
-def _rows(s: _Stack, found: list[Caller]) -> Iterator[Row]:
+def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
     b, e, account = s.artifacts, s.expectations, s.account
     region = str(b.region)
     key = str(b.kms_key_id) if b.sse_algorithm == "aws:kms" and b.kms_key_id else None
     endpoints = e.vpc_endpoint_ids
 
     def s3(row_id: str, caller: str, action: str, resource: str, allowed: bool, policies: tuple[Any, ...], **extra: str) -> Row:
-        context = _signed(caller, caller.split(":")[4], e, endpoints, **extra)
+        context = signed_context(caller, caller.split(":")[4], e, endpoints, **extra)
         return Row(row_id, Request(caller, action, resource, account, context), policies, b.policy, allowed)
 
     def kms(row_id: str, caller: Caller | str, action: str, key_arn: str, allowed: bool, policies: tuple[Any, ...], via: str = "") -> Row:
         arn = caller.arn if isinstance(caller, Caller) else caller
-        context = _via_s3(arn, account, via) if via else {k: v for k, v in _signed(arn, account, e, ()).items() if k != "s3:TlsVersion"}
+        context = (
+            via_s3_context(arn, account, via)
+            if via
+            else {k: v for k, v in signed_context(arn, account, e, ()).items() if k != "s3:TlsVersion"}
+        )
         context["kms:CallerAccount"] = account
         return Row(row_id, Request(arn, action, key_arn, account, context), policies, s.keys.get(key_arn), allowed)
 
@@ -215,26 +151,28 @@ def _rows(s: _Stack, found: list[Caller]) -> Iterator[Row]:
         who = f"{c.kind} {c.namespace}".strip()
         if c.kind in ("runner", "pipeline", "user"):
             own = c.prefix or ""
-            yield s3(f"{who}: upload with no SSE header", c.arn, "s3:PutObject", _objects(b, own + OBJECT), True, c.policies)
+            yield s3(f"{who}: upload with no SSE header", c.arn, "s3:PutObject", object_arn(b, own + OBJECT), True, c.policies)
             yield s3(
                 f"{who}: Argo archives a log (multipart, no header)",
                 c.arn,
                 "s3:PutObject",
-                _objects(b, own + "artifacts/wf-1/2026/12/06/pod-1/main.log"),
+                object_arn(b, own + "artifacts/wf-1/2026/12/06/pod-1/main.log"),
                 True,
                 c.policies,
             )
-            yield s3(f"{who}: read its artifact", c.arn, "s3:GetObject", _objects(b, own + OBJECT), True, c.policies)
+            yield s3(f"{who}: read its artifact", c.arn, "s3:GetObject", object_arn(b, own + OBJECT), True, c.policies)
             yield s3(f"{who}: list its prefix", c.arn, "s3:ListBucket", str(b.arn), True, c.policies, **{"s3:prefix": own + "v2/"})
             if key:
                 yield kms(f"{who}: S3 encrypts for it", c, "kms:GenerateDataKey", key, True, c.policies, region)
                 yield kms(f"{who}: S3 decrypts for it", c, "kms:Decrypt", key, True, c.policies, region)
                 yield kms(f"{who}: decrypt directly, outside S3", c, "kms:Decrypt", key, False, c.policies)
         if c.kind == "pipeline":
-            yield s3(f"{who}: API server stores a pipeline package", c.arn, "s3:PutObject", _objects(b, "pipelines/p-1"), True, c.policies)
+            yield s3(
+                f"{who}: API server stores a pipeline package", c.arn, "s3:PutObject", object_arn(b, "pipelines/p-1"), True, c.policies
+            )
         if c.kind == "ui":
-            yield s3(f"{who}: UI reads an artifact", c.arn, "s3:GetObject", _objects(b, OBJECT), True, c.policies)
-            yield s3(f"{who}: UI cannot write", c.arn, "s3:PutObject", _objects(b, OBJECT), False, c.policies)
+            yield s3(f"{who}: UI reads an artifact", c.arn, "s3:GetObject", object_arn(b, OBJECT), True, c.policies)
+            yield s3(f"{who}: UI cannot write", c.arn, "s3:PutObject", object_arn(b, OBJECT), False, c.policies)
             if key:
                 yield kms(f"{who}: S3 decrypts for the UI", c, "kms:Decrypt", key, True, c.policies, region)
         for other in isolated:
@@ -242,7 +180,7 @@ def _rows(s: _Stack, found: list[Caller]) -> Iterator[Row]:
                 continue
             theirs = other.prefix + OBJECT
             for action in ("s3:GetObject", "s3:PutObject", "s3:GetObjectVersion", "s3:ListMultipartUploadParts", "s3:DeleteObject"):
-                yield s3(f"{who}: {action} in {other.namespace}'s prefix", c.arn, action, _objects(b, theirs), False, c.policies)
+                yield s3(f"{who}: {action} in {other.namespace}'s prefix", c.arn, action, object_arn(b, theirs), False, c.policies)
             yield s3(
                 f"{who}: list {other.namespace}'s prefix",
                 c.arn,
@@ -256,17 +194,17 @@ def _rows(s: _Stack, found: list[Caller]) -> Iterator[Row]:
             yield s3(f"{who}: list the whole bucket", c.arn, "s3:ListBucket", str(b.arn), False, c.policies, **{"s3:prefix": ""})
             legacy = f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{c.namespace}/"
             readable = e.read_legacy_prefix
-            yield s3(f"{who}: read its former prefix", c.arn, "s3:GetObject", _objects(b, legacy + OBJECT), readable, c.policies)
-            yield s3(f"{who}: write into its former prefix", c.arn, "s3:PutObject", _objects(b, legacy + OBJECT), False, c.policies)
+            yield s3(f"{who}: read its former prefix", c.arn, "s3:GetObject", object_arn(b, legacy + OBJECT), readable, c.policies)
+            yield s3(f"{who}: write into its former prefix", c.arn, "s3:PutObject", object_arn(b, legacy + OBJECT), False, c.policies)
             for other in isolated:
                 if other is not c:
                     theirs = f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{other.namespace}/{OBJECT}"
                     yield s3(
-                        f"{who}: read {other.namespace}'s former prefix", c.arn, "s3:GetObject", _objects(b, theirs), False, c.policies
+                        f"{who}: read {other.namespace}'s former prefix", c.arn, "s3:GetObject", object_arn(b, theirs), False, c.policies
                     )
     if writers:
         w = writers[0]
-        obj = _objects(b, w.prefix + OBJECT)
+        obj = object_arn(b, w.prefix + OBJECT)
         yield s3("plain HTTP upload", w.arn, "s3:PutObject", obj, False, w.policies, **{"aws:SecureTransport": "false"})
         yield s3("TLS 1.1 read", w.arn, "s3:GetObject", obj, False, w.policies, **{"s3:TlsVersion": "1.1"})
         sse_c = "s3:x-amz-server-side-encryption-customer-algorithm"
@@ -297,109 +235,29 @@ def _rows(s: _Stack, found: list[Caller]) -> Iterator[Row]:
         if endpoints:
             yield Row(
                 "run identity from outside the VPC endpoints",
-                Request(w.arn, "s3:GetObject", obj, account, _signed(w.arn, account, e, ())),
+                Request(w.arn, "s3:GetObject", obj, account, signed_context(w.arn, account, e, ())),
                 w.policies,
                 b.policy,
                 False,
             )
     foreign = f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/holds-s3-star"
     for action in ("s3:GetObject", "s3:PutObject"):
-        yield s3(f"another account's principal with s3:* ({action})", foreign, action, _objects(b, OBJECT), False, (S3_STAR,))
+        yield s3(f"another account's principal with s3:* ({action})", foreign, action, object_arn(b, OBJECT), False, (S3_STAR,))
     yield Row(
         "anonymous read",
-        Request(ANONYMOUS, "s3:GetObject", _objects(b, OBJECT), account, {"aws:SecureTransport": "true"}),
+        Request(ANONYMOUS, "s3:GetObject", object_arn(b, OBJECT), account, {"aws:SecureTransport": "true"}),
         (),
         b.policy,
         False,
     )
     if key:
-        for admin in _key_admins(s.keys.get(key)):
+        for admin in key_admins(s.keys.get(key)):
             yield kms(
                 f"key administrator {admin.rsplit('/', 1)[-1]}: S3 decrypts for it", admin, "kms:Decrypt", key, False, (KMS_STAR,), region
             )
             yield kms(f"key administrator {admin.rsplit('/', 1)[-1]}: decrypt directly", admin, "kms:Decrypt", key, False, (KMS_STAR,))
-    yield from _replication_rows(s, found)
-    yield from _log_delivery_rows(s)
-
-
-def _key_admins(policy: Any) -> list[str]:
-    found = []
-    for statement in statements(policy):
-        principal = statement.get("Principal")
-        if statement.get("Sid") == "AllowKeyAdministration" and isinstance(principal, dict):
-            found += [str(arn) for arn in as_list(principal.get("AWS")) if not str(arn).endswith(":root")]
-    return found
-
-
-def _replication_rows(s: _Stack, found: list[Caller]) -> Iterator[Row]:
-    role = next((c for c in found if c.kind == "replication"), None)
-    replica = s.replica
-    if role is None or replica is None:
-        return
-    b, account = s.artifacts, s.account
-    # S3 replicates as the role: a signed request of this account, from no VPC endpoint.
-    plain = {k: v for k, v in _signed(role.arn, account, s.expectations, ()).items()}
-    source_reads = [
-        ("s3:GetReplicationConfiguration", str(b.arn)),
-        ("s3:ListBucket", str(b.arn)),
-        ("s3:GetObjectVersionForReplication", _objects(b, OBJECT)),
-        ("s3:GetObjectVersionTagging", _objects(b, OBJECT)),
-    ]
-    for action, resource in source_reads:
-        yield Row(
-            f"replication: {action} on the source", Request(role.arn, action, resource, account, plain), role.policies, b.policy, True
-        )
-    for action in ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"):
-        resource = _objects(replica, OBJECT)
-        yield Row(
-            f"replication: {action} on the replica",
-            Request(role.arn, action, resource, account, plain),
-            role.policies,
-            replica.policy,
-            True,
-        )
-    source_key = str(b.kms_key_id) if b.sse_algorithm == "aws:kms" and b.kms_key_id else None
-    replica_key = str(replica.kms_key_id) if replica.sse_algorithm == "aws:kms" and replica.kms_key_id else None
-    if source_key:
-        context = _via_s3(role.arn, account, str(b.region))
-        yield Row(
-            "replication: S3 decrypts the source",
-            Request(role.arn, "kms:Decrypt", source_key, account, context),
-            role.policies,
-            s.keys.get(source_key),
-            True,
-        )
-    if replica_key:
-        context = _via_s3(role.arn, account, str(replica.region))
-        for action in ("kms:GenerateDataKey", "kms:Encrypt"):
-            yield Row(
-                f"replication: S3 {action} with the replica key",
-                Request(role.arn, action, replica_key, account, context),
-                role.policies,
-                s.keys.get(replica_key),
-                True,
-            )
-
-
-def _log_delivery_rows(s: _Stack) -> Iterator[Row]:
-    logs = s.logs
-    if logs is None:
-        return
-    service = "logging.s3.amazonaws.com"
-    target = f"{logs.arn}/{names.ACCESS_LOG_PREFIX}2026-12-06-00-00-00-ABCDEF"
-    context = {
-        "aws:SecureTransport": "true",
-        "aws:PrincipalIsAWSService": "true",
-        "aws:SourceAccount": s.account,
-        "aws:SourceArn": str(s.artifacts.arn),
-    }
-    yield Row(
-        "S3 delivers the artifact bucket's access logs", Request(service, "s3:PutObject", target, s.account, context), (), logs.policy, True
-    )
-    forged = {**context, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket"}
-    yield Row(
-        "S3 delivers another bucket's logs into it", Request(service, "s3:PutObject", target, s.account, forged), (), logs.policy, False
-    )
+    yield from replication_rows(s, found)
+    yield from log_delivery_rows(s)
 
 
 def check_requests(snapshot: Snapshot, expectations: Expectations) -> str | None:

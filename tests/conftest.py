@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from automation.offline import MockRun, run_program
+from automation.offline.mock_engine import MockRun, run_program
 
 NS = "kubeflow-artifact-store"
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789"
@@ -47,7 +47,7 @@ def run(stack: str = "dev", secret_keys: frozenset[str] = frozenset(), **keys: A
 
 def project_copy(tmp_path: Path) -> Path:
     """The program, rules and driver with their stack files and environments.yaml, outside the repository."""
-    from automation.offline import ROOT
+    from automation.offline.mock_engine import ROOT
 
     target = tmp_path / "project"
     shutil.copytree(
@@ -112,6 +112,6 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def documentation() -> str:
     """The README and the pages under docs/: every promise the project writes down."""
-    from automation.offline import ROOT
+    from automation.offline.mock_engine import ROOT
 
     return "\n".join(path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])

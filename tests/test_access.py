@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from automation.offline import MockRun
+from automation.offline.mock_engine import MockRun
 from tests.conftest import ISSUER, NS, OIDC, run
 
 ROLE = "aws:iam/role:Role"

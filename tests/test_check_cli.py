@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from automation.check import run_check
-from automation.offline import ROOT
+from automation.offline.check import run_check
+from automation.offline.mock_engine import ROOT
 from tests.conftest import project_copy
 
 ENVS = ["dev", "staging", "prod"]

@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from automation.check import run_check
-from automation.checkov import CHECKOV, EXCEPTIONS, checkov_plan, run_checkov, waived_checks
-from automation.offline import ROOT
-from automation.tfplan import TERRAFORM_TYPES, terraform_plan, write_terraform_plan
+from automation.offline.check import run_check
+from automation.offline.checkov import CHECKOV, EXCEPTIONS, checkov_plan, run_checkov, waived_checks
+from automation.offline.mock_engine import ROOT
+from automation.offline.tfplan import TERRAFORM_TYPES, terraform_plan, write_terraform_plan
 from tests.conftest import NS, documentation, run
 
 ARTIFACTS = "aws_s3_bucket.kubeflow_artifacts"

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from automation.check import run_check
+from automation.offline.check import run_check
 from components.args import KubeflowArtifactStoreArgs
 from components.args_codegen import render
 from components.config_model import StoreConfig
@@ -52,7 +52,7 @@ class ConsumerMocks(pulumi.runtime.Mocks):
     """An EKS cluster's OIDC provider, as a consumer program would create it, plus what the store needs."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        from automation.offline import StoreMocks
+        from automation.offline.mock_engine import StoreMocks
 
         if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             url = args.inputs["url"].removeprefix("https://")
@@ -60,7 +60,7 @@ class ConsumerMocks(pulumi.runtime.Mocks):
         return StoreMocks("us-east-1").new_resource(args)
 
     def call(self, args: pulumi.runtime.MockCallArgs):
-        from automation.offline import StoreMocks
+        from automation.offline.mock_engine import StoreMocks
 
         return StoreMocks("us-east-1").call(args)
 
@@ -120,7 +120,7 @@ def test_plain_values_are_validated_up_front() -> None:
 
 def test_tags_and_key_admins_may_come_from_other_resources(tmp_path: Path) -> None:
     """Outputs for tags and key administrators: merged and placed in the key policy once resolved."""
-    from automation.offline import ROOT, run_program
+    from automation.offline.mock_engine import ROOT, run_program
 
     program = tmp_path / "program.py"
     program.write_text(

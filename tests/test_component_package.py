@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from automation.offline import ROOT, run_program
+from automation.offline.mock_engine import ROOT, run_program
 from components import names, package
 from tests.conftest import OIDC
 

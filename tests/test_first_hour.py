@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.offline import ROOT
+from automation.offline.mock_engine import ROOT
 from tests.conftest import cli_in, project_copy
 
 NS = "kubeflow-artifact-store"

@@ -12,7 +12,7 @@ import base64
 
 import pytest
 
-from automation.offline import MockRun
+from automation.offline.mock_engine import MockRun
 from components import names, wiring
 from components.kube import role_fingerprint
 from tests.conftest import BUCKET_HARDENING, run

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from automation.errors import UsageError
-from automation.manifests import write_manifests
+from automation.offline.manifests import write_manifests
 from tests.conftest import NS, project_copy
 
 BUCKET = "kf-artifacts-prod-20261130120000000000000001"

@@ -15,11 +15,11 @@ import pydot
 import pytest
 from rich.console import Console
 
-from automation import cli
-from automation.check import run_check
-from automation.graph import dot, edges, mermaid
-from automation.offline import ROOT
-from automation.report import Node, resource_tree, scorecard_table
+from automation.cli import main as cli
+from automation.cli.graph import dot, edges, mermaid
+from automation.cli.report import Node, resource_tree, scorecard_table
+from automation.offline.check import run_check
+from automation.offline.mock_engine import ROOT
 from rules import CONTROLS, FAIL, Finding
 from tests.conftest import cli_in, documentation, project_copy
 from tests.test_driver import Harness
@@ -212,7 +212,7 @@ def test_help_speaks_to_users_with_an_example_per_command() -> None:
 
 
 def test_verify_prints_notes_and_problems_as_text_not_markup(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    from automation import verify
+    from automation.live import verify
 
     report = verify.VerifyReport(
         "dev",

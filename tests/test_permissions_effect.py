@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from automation import permissions
-from automation.check import run_check
 from automation.environments import Environment, environment
-from automation.provider_calls import DEPLOY_ACTIONS, NOT_AWS, VERIFY_CALLS
+from automation.offline import permissions
+from automation.offline.check import run_check
+from automation.offline.provider_calls import DEPLOY_ACTIONS, NOT_AWS, VERIFY_CALLS
 from automation.stackfiles import read_stack_config, settings_for
 from components import names
 from components.settings import Settings, load_settings
@@ -78,7 +78,7 @@ def _use_account(account: str) -> None:
 
 def _document(env: str, settings: Settings, role: str, target: Environment, monkeypatch: pytest.MonkeyPatch, keys: dict) -> dict[str, Any]:
     if keys:  # the variant's resources, not the stack file's
-        from automation import check
+        from automation.offline import check
         from tests.conftest import run
 
         monkeypatch.setattr(check, "run_check", lambda e, *a, **k: type("R", (), {"run": run(env, region=settings.region, **keys)})())

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from automation.offline import ROOT
-from automation.preflight import Preflight, caller_account, kube_contexts
+from automation.driver.preflight import Preflight, caller_account, kube_contexts
+from automation.offline.mock_engine import ROOT
 from components.settings import ConfigError, load_settings
 from tests.conftest import NS, config
 

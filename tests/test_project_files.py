@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from automation.environments import environments
-from automation.offline import ROOT
+from automation.offline.mock_engine import ROOT
 from automation.stackfiles import settings_for
-from components.config_model import project_config_declarations, project_key_names
+from components.config_declarations import project_config_declarations, project_key_names
 from tests.conftest import documentation
 
 # Copied from the upstream projects (shared/schemas): no test depends on a sibling folder.
@@ -48,7 +48,7 @@ def test_readme_documents_every_config_key_and_output() -> None:
     readme = documentation()
     for key in project_key_names():
         assert f"`{key}`" in readme, key
-    from automation.offline import run_program
+    from automation.offline.mock_engine import run_program
     from tests.conftest import config
 
     exported = run_program(

@@ -12,9 +12,11 @@ import boto3
 import pytest
 import yaml
 
-from automation import aws_session, objects, stackfiles
-from automation.offline import ROOT
-from automation.preflight import Preflight
+from automation import stackfiles
+from automation.driver.preflight import Preflight
+from automation.live import objects
+from automation.live import session as aws_session
+from automation.offline.mock_engine import ROOT
 
 MOTO_ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -36,7 +38,7 @@ def stack_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Stack files read from tmp_path by the session factory and the preflight."""
     real = stackfiles.read_stack_config
     monkeypatch.setattr(aws_session, "read_stack_config", lambda env, root=tmp_path: real(env, tmp_path))
-    monkeypatch.setattr("automation.preflight.settings_for", lambda env: stackfiles.settings_for(env, tmp_path))
+    monkeypatch.setattr("automation.driver.preflight.settings_for", lambda env: stackfiles.settings_for(env, tmp_path))
     return tmp_path
 
 
@@ -74,7 +76,7 @@ def test_credentials_only_in_the_stacks_profile(aws_env: str, stack_dir: Path, m
 
 
 def test_every_live_call_is_made_as_the_assumed_role(aws_env: str, stack_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from automation.verify import run_verify
+    from automation.live.verify import run_verify
 
     bucket = _bucket_with_objects()
     role = f"arn:aws:iam::{MOTO_ACCOUNT}:role/kf-deployer"
@@ -88,11 +90,10 @@ def test_every_live_call_is_made_as_the_assumed_role(aws_env: str, stack_dir: Pa
         return session
 
     monkeypatch.setattr(aws_session, "session_of", recording)
-    monkeypatch.setattr("automation.verify.settings_for", lambda env: stackfiles.settings_for(env, stack_dir))
-    monkeypatch.setattr("automation.engine.stack_outputs", lambda env, why: {})
+    monkeypatch.setattr("automation.live.verify.settings_for", lambda env: stackfiles.settings_for(env, stack_dir))
     _preflight()("dev")
     assert objects.object_version_count("dev", bucket) == 1
-    run_verify("dev", bucket, lambda _: None)
+    run_verify("dev", bucket, lambda _: None, lambda env, why: {})
     assert len(used) >= 3
     assert all(key.startswith("ASIA") for key in used), used  # moto's temporary keys: the assumed role's, never "testing"
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from automation.check import resources_of
+from automation.offline.check import resources_of
 from components import names, releases
 from rules.checks.deployments import check_deployments
 from rules.from_resources import snapshot_from_resources

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import pytest
 
-from automation.check import resources_of, run_check
 from automation.environments import environment
+from automation.offline.check import resources_of, run_check
 from automation.stackfiles import expectations_for, settings_for
 from components import policies
 from components.settings import load_settings

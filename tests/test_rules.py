@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pulumi_policy import PolicyResource, StackValidationArgs
 
-from automation.offline import run_program
+from automation.offline.mock_engine import run_program
 from components import policies
 from rules import (
     CONTROLS,
@@ -164,7 +164,7 @@ def _host_from_the_install_config(w: WiringState) -> None:
 
 
 def good_stack() -> Snapshot:
-    from automation.check import resources_of
+    from automation.offline.check import resources_of
     from rules.from_resources import snapshot_from_resources
     from tests.conftest import run
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from automation.check import resources_of
-from automation.offline import run_program
+from automation.offline.check import resources_of
+from automation.offline.mock_engine import run_program
 from rules import evaluate
 from rules.from_resources import snapshot_from_resources
 from rules.state import Expectations

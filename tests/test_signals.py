@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.offline import ROOT
+from automation.offline.mock_engine import ROOT
 
 FAKE_PULUMI = textwrap.dedent(
     """\
@@ -41,7 +41,7 @@ DRIVER = textwrap.dedent(
     """\
     import sys, time
     sys.path.insert(0, {root!r})
-    from automation import signals
+    from automation.driver import signals
     from automation.errors import OperationError
     from pulumi.automation import CommandError
     from semver import VersionInfo
@@ -160,7 +160,7 @@ RECORDING_PULUMI = textwrap.dedent(
 def test_a_new_stack_is_created_with_its_environments_secrets_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """real_stack_opener against the stand-in: prod does not exist, so `up` creates it, and with the
     KMS secrets provider environments.yaml names for prod (never the passphrase default)."""
-    from automation import engine
+    from automation.driver import engine
     from automation.environments import environment
 
     log = tmp_path / "calls.log"

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pytest
 
-from automation.offline import MOCK_ACCOUNT, StoreMocks
+from automation.offline.mock_engine import MOCK_ACCOUNT, StoreMocks
 from components import policies as p
 from kubeflow_artifact_store import KubeflowArtifactStore
 from tests.conftest import OIDC, run

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from automation.environments import environment
-from automation.kube_verify import check_kubernetes
+from automation.live.kube import check_kubernetes
 from automation.stackfiles import expectations_for
 from components import deployments, names, wiring
 from components.settings import load_settings

@@ -6,11 +6,12 @@ come from the evaluator the differential test holds to @cloud-copilot/iam-simula
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
 
-from automation.verify import run_verify
+from automation.live.verify import run_verify
 from components import names, policies
 from tests.test_verify_moto import ACCOUNT, PERIMETER, REGION, deployed  # noqa: F401 (the fixture)
 
@@ -35,20 +36,19 @@ def _profile_roles(bucket: str, key_arn: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def with_roles(deployed: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  # noqa: F811
+def with_roles(deployed: dict[str, str]) -> dict[str, Any]:  # noqa: F811
     key_arn = boto3.client("kms", region_name=REGION).describe_key(KeyId=deployed["key"])["KeyMetadata"]["Arn"]
     roles = _profile_roles(deployed["bucket"], key_arn)
-    monkeypatch.setattr("automation.engine.stack_outputs", lambda env, why: {"profileRoleArns": roles})
-    return {**deployed, "key_arn": key_arn}
+    return {**deployed, "key_arn": key_arn, "outputs": lambda env, why: {"profileRoleArns": roles}}
 
 
-def _findings(bucket: str) -> dict[str, tuple[str, str]]:
-    report = run_verify("prod", bucket, lambda _: None)
+def _findings(bucket: str, outputs: object) -> dict[str, tuple[str, str]]:
+    report = run_verify("prod", bucket, lambda _: None, outputs)  # type: ignore[arg-type]
     return {f"{f.control}@{f.resource}": (f.verdict, f.detail) for f in report.findings}
 
 
 def test_live_documents_pass_the_request_matrix(with_roles: dict[str, str]) -> None:
-    report = run_verify("prod", with_roles["bucket"], lambda _: None)
+    report = run_verify("prod", with_roles["bucket"], lambda _: None, with_roles["outputs"])
     matrix = next(f for f in report.findings if f.control == "KF-REQ-01")
     assert matrix.verdict == "pass", matrix.detail
     assert report.exit_code == 0
@@ -62,7 +62,7 @@ def test_a_bucket_whose_header_denies_lack_the_presence_guard_fails_naming_the_r
         if "StringNotEquals" in condition and "Null" in condition:  # the old, wrong form
             statement["Condition"] = {"StringNotEqualsIfExists": condition["StringNotEquals"]}
     boto3.client("s3", region_name=REGION).put_bucket_policy(Bucket=with_roles["bucket"], Policy=json.dumps(document))
-    report = run_verify("prod", with_roles["bucket"], lambda _: None)
+    report = run_verify("prod", with_roles["bucket"], lambda _: None, with_roles["outputs"])
     failed = {f.control: f.detail for f in report.findings if f.verdict == "fail" and f.resource in (with_roles["bucket"], "stack")}
     assert report.exit_code == 1
     assert failed["KF-S3-10"].startswith("refuses uploads that rely on default encryption")
@@ -74,5 +74,5 @@ def test_a_profile_role_that_reaches_another_prefix_fails_the_matrix(with_roles:
     wide = policies.artifact_access_policy(f"arn:aws:s3:::{with_roles['bucket']}", with_roles["key_arn"], REGION)  # no prefix
     role_name = f"kf-team-nlp-{with_roles['bucket'].rsplit('-', 1)[-1]}"
     iam.put_role_policy(RoleName=role_name, PolicyName="artifacts", PolicyDocument=wide)
-    detail = _findings(with_roles["bucket"])["KF-REQ-01@stack"]
+    detail = _findings(with_roles["bucket"], with_roles["outputs"])["KF-REQ-01@stack"]
     assert detail[0] == "fail" and "runner team-nlp: s3:GetObject in team-vision's prefix: allowed by ArtifactObjects" in detail[1]

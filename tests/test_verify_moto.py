@@ -12,8 +12,8 @@ import uuid
 import boto3
 import pytest
 
-from automation.offline import ROOT
-from automation.verify import run_verify
+from automation.live.verify import run_verify
+from automation.offline.mock_engine import ROOT
 from components import policies
 
 REGION = "eu-west-1"  # the stack files' region
@@ -281,7 +281,7 @@ def test_destroy_force_empty_empties_both_buckets_on_the_endpoint(aws_env: str) 
     """The driver's destroy with the real boto3 helpers, against moto: artifacts and access logs."""
     from pulumi.automation import OutputValue
 
-    from automation.objects import empty_bucket, object_version_count
+    from automation.live.objects import empty_bucket, object_version_count
     from tests.test_driver import Harness
 
     s3 = boto3.client("s3", region_name=REGION)
@@ -306,7 +306,7 @@ def test_destroy_force_empty_empties_both_buckets_on_the_endpoint(aws_env: str) 
 
 def test_replacing_a_bucket_that_holds_objects_is_refused_and_an_empty_one_proceeds(aws_env: str) -> None:
     """The gate counts objects on the endpoint (moto) for the bucket the engine says would go."""
-    from automation.objects import empty_bucket, object_version_count
+    from automation.live.objects import empty_bucket, object_version_count
     from tests.test_driver import BUCKET_URN, Harness
 
     s3 = boto3.client("s3", region_name=REGION)
@@ -358,7 +358,7 @@ def test_verify_counts_objects_under_another_key(deployed: dict[str, str]) -> No
 
     from collections import Counter
 
-    from automation.verify import judge_sample
+    from automation.live.verify import judge_sample
     from rules import BucketState
 
     artifacts = BucketState(name="x", sse_algorithm="aws:kms", kms_key_id=current)
@@ -371,8 +371,8 @@ def test_verify_honours_the_environments_enforcement_levels(deployed: dict[str, 
     """The same environments.yaml levels as `check` and the pack: advisory there, not a failure."""
     from dataclasses import replace
 
-    from automation import verify
     from automation.environments import environment
+    from automation.live import verify
 
     s3 = boto3.client("s3", region_name=REGION)
     flags = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": False}

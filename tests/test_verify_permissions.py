@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from automation.verify import run_verify
+from automation.live.verify import run_verify
 from tests.conftest import start_moto
 from tests.test_verify_moto import PERIMETER, REGION, harden
 
@@ -69,7 +69,7 @@ def test_a_role_that_may_not_read_the_bucket_policy_gets_findings_not_an_abort(
 
 
 def test_verify_assumes_the_stacks_role(aws_env: str) -> None:
-    from automation.aws_session import AssumedRole, ProviderIdentity, session_of
+    from automation.live.session import AssumedRole, ProviderIdentity, session_of
 
     session = session_of(ProviderIdentity("eu-west-1", assume_roles=(AssumedRole("arn:aws:iam::123456789012:role/verify"),)))
     credentials = session.get_credentials().get_frozen_credentials()

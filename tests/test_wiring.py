@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from automation.offline import ROOT
+from automation.offline.mock_engine import ROOT
 from components import names, policies, wiring
 from components.settings import ConfigError, load_settings
 from tests.conftest import NS, config, run

@@ -9,7 +9,7 @@ import re
 
 import yaml
 
-from automation.offline import ROOT
+from automation.offline.mock_engine import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "promote.yml"
 TEXT = WORKFLOW.read_text()

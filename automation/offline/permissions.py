@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from automation.environments import Environment, environment
+from automation.offline.provider_calls import DEPLOY_ACTIONS, DRIVER_CALLS, EMPTYING, NOT_AWS, READ_PREFIXES, VERIFY_CALLS
 from components import names
 from components.settings import Settings
-
-from .environments import Environment, environment
-from .provider_calls import DEPLOY_ACTIONS, DRIVER_CALLS, EMPTYING, NOT_AWS, READ_PREFIXES, VERIFY_CALLS
 
 GENERATED_SUFFIX = "?" * 26  # the AWS provider appends 26 characters to a name prefix
 ROLE_WRITES = (
@@ -103,7 +102,7 @@ def _scope(settings: Settings, account: str) -> Scope:
 
 
 def _types(env: str) -> set[str]:
-    from .check import run_check
+    from automation.offline.check import run_check
 
     return {r.type for r in run_check(env).run.resources if not r.type.startswith(NOT_AWS)}
 

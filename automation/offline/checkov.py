@@ -13,10 +13,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from automation.offline.mock_engine import ROOT, MockRun
+from automation.offline.tfplan import write_terraform_plan
 from rules import WAIVED, Finding
-
-from .offline import ROOT, MockRun
-from .tfplan import write_terraform_plan
 
 CHECKOV = Path(os.environ.get("CHECKOV", ROOT / ".venv-checkov" / "bin" / "checkov"))
 

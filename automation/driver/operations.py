@@ -17,15 +17,14 @@ from typing import Any
 from pulumi.automation import CommandError, ConcurrentUpdateError, StackNotFoundError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from automation.driver import signals
+from automation.driver.engine import POLICY_PACK, StackLike, StackOpener
+from automation.driver.events import BUCKET_TYPE, IDENTITY_ROLE_PREFIX, EventLog, PreviewReport, reduce_error, result_summary
+from automation.environments import Environment, environment, environments, previous, through
+from automation.errors import OperationError, UsageError, VerificationError
+from automation.stackfiles import expectations_for, settings_for
 from rules import POLICY_NAMES
 from rules.crossguard import ADVISORY_POLICY, NOT_JUDGED_POLICY
-
-from . import signals
-from .engine import POLICY_PACK, StackLike, StackOpener
-from .environments import Environment, environment, environments, previous, through
-from .errors import OperationError, UsageError, VerificationError
-from .events import BUCKET_TYPE, IDENTITY_ROLE_PREFIX, EventLog, PreviewReport, reduce_error, result_summary
-from .stackfiles import expectations_for, settings_for
 
 LOCK_ATTEMPTS = 5
 

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rules import Finding, evaluate, exit_code
+from automation.environments import environment
+from automation.offline.mock_engine import MOCK_ACCOUNT, ROOT, MockRun, run_program
+from automation.stackfiles import expectations_for, read_stack_config, require_binding, settings_for
+from rules import FAIL, Finding, evaluate, exit_code
 from rules.from_resources import Resource, snapshot_from_resources
-
-from .environments import environment
-from .offline import MOCK_ACCOUNT, ROOT, MockRun, run_program
-from .stackfiles import expectations_for, read_stack_config, settings_for
 
 
 @dataclass
@@ -52,8 +51,6 @@ def resources_of(run: MockRun) -> list[Resource]:
 def run_check(env: str, root: Path = ROOT, warn: Callable[[str], None] = lambda _: None) -> CheckReport:
     """Raises ConfigError (exit 2) before anything runs when the stack's config is invalid, or
     when a protected environment does not name its account and cluster."""
-    from .preflight import require_binding
-
     target = environment(env)
     settings = settings_for(env, root)
     require_binding(settings, target, warn)
@@ -61,3 +58,8 @@ def run_check(env: str, root: Path = ROOT, warn: Callable[[str], None] = lambda 
     run = run_program(env, config, secrets, account=settings.account_ids[0] if settings.account_ids else MOCK_ACCOUNT)
     findings = evaluate(snapshot_from_resources(resources_of(run)), expectations_for(settings, target))
     return CheckReport(env, run, findings)
+
+
+def offline_rule_failures(env: str) -> list[str]:
+    """The offline `check` of this stack's config: the mandatory failures, one line each."""
+    return [f"{f.control} {f.resource}: {f.detail}" for f in run_check(env).findings if f.verdict == FAIL]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .offline import MockRun, Registration
+from automation.offline.mock_engine import MockRun, Registration
 
 PROTECTED = " [protected]"
 

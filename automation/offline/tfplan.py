@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from .offline import MockRun, Registration
+from automation.offline.mock_engine import MockRun, Registration
 
 # Pulumi type token -> Terraform resource type, for every AWS type the program registers (a test
 # keeps this complete). pulumi-aws maps most as aws_<module>_<resource>; BucketReplicationConfig

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws_session import session_for
-from .errors import OperationError
+from automation.errors import OperationError
+from automation.live.session import session_for
 
 COUNT_CAP = 1000  # one ListObjectVersions page: enough to say "holds objects" without reading millions
 

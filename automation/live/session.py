@@ -24,8 +24,8 @@ import boto3
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from .errors import UsageError
-from .stackfiles import read_stack_config
+from automation.errors import UsageError
+from automation.stackfiles import read_stack_config
 
 DEFAULT_SESSION_NAME = "kubeflow-artifact-store"
 

@@ -11,15 +11,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
+from automation.environments import environment
+from automation.errors import OperationError, UsageError
+from automation.live.kube import check_kubernetes
+from automation.live.reader import LiveReader
+from automation.live.session import session_for
+from automation.stackfiles import expectations_for, settings_for
 from rules import Finding, evaluate, exit_code
 from rules.state import ACCESS_LOGS, ARTIFACTS, REPLICA, BucketState, Snapshot
-
-from .aws_session import session_for
-from .environments import environment
-from .errors import OperationError, UsageError
-from .kube_verify import check_kubernetes
-from .live import LiveReader
-from .stackfiles import expectations_for, settings_for
 
 
 @dataclass
@@ -56,12 +55,19 @@ def _bucket_from_outputs(outputs: dict[str, Any]) -> str:
     return str(outputs["bucketName"])
 
 
-def _outputs(env: str, required: bool) -> dict[str, Any]:
-    """The stack's outputs; with `--bucket` they are optional (only the roles come from them)."""
-    from .engine import stack_outputs
+# Reads a stack's outputs (the CLI hands in the Automation API's: automation.driver.engine):
+# `verify` itself never drives the engine.
+OutputsReader = Callable[[str, str], dict[str, Any]]
 
+
+def _outputs(env: str, required: bool, reader: OutputsReader | None) -> dict[str, Any]:
+    """The stack's outputs; with `--bucket` they are optional (only the roles come from them)."""
+    if reader is None:
+        if required:
+            raise UsageError("--bucket: no stack outputs can be read here; allowed: --bucket NAME")
+        return {}
     try:
-        return stack_outputs(env, "--bucket")
+        return reader(env, "--bucket")
     except UsageError:
         if required:
             raise
@@ -74,12 +80,12 @@ def stack_role_arns(outputs: dict[str, Any]) -> list[str]:
     return [str(arn) for arn in found if arn]
 
 
-def run_verify(env: str, bucket: str | None, say: Callable[[str], None]) -> VerifyReport:
+def run_verify(env: str, bucket: str | None, say: Callable[[str], None], outputs: OutputsReader | None = None) -> VerifyReport:
     settings = settings_for(env)
     expectations = expectations_for(settings, environment(env))
-    outputs = _outputs(env, required=bucket is None)
-    name = bucket or _bucket_from_outputs(outputs)
-    roles = stack_role_arns(outputs)
+    stack = _outputs(env, bucket is None, outputs)
+    name = bucket or _bucket_from_outputs(stack)
+    roles = stack_role_arns(stack)
     try:
         reader = LiveReader(session_for(env), settings.region)
         artifacts = reader.bucket(name, ARTIFACTS)
@@ -161,7 +167,7 @@ class Verdict:
     failures: tuple[str, ...] = ()
 
 
-def verify_after_update(env: str) -> Verdict:
-    report = run_verify(env, None, lambda _: None)
+def verify_after_update(env: str, outputs: OutputsReader) -> Verdict:
+    report = run_verify(env, None, lambda _: None, outputs)
     failed = [f"{f.control} {f.resource}: {f.detail}" for f in report.findings if f.verdict == "fail"]
     return Verdict(report.exit_code, tuple(failed + report.problems))

@@ -13,10 +13,7 @@ from typing import Any
 
 from rich.text import Text
 
-from components.settings import ConfigError
-
-from .errors import UsageError
-from .report import (
+from automation.cli.report import (
     Node,
     console,
     emit_json,
@@ -28,11 +25,13 @@ from .report import (
     scorecard_table,
     summary_line,
 )
+from automation.errors import UsageError
+from components.settings import ConfigError
 
 
 def check(args: argparse.Namespace, env_names: list[str]) -> int:
     """One environment, or every one in one process (the worst exit code wins)."""
-    from .check import run_check
+    from automation.offline.check import run_check
 
     envs = [args.env] if args.env else env_names
     reports, errors = [], []
@@ -51,7 +50,7 @@ def _check_output(args: argparse.Namespace, reports: list[Any]) -> int:
     if not reports:
         return 0
     if args.graph:
-        from . import graph
+        from automation.cli import graph
 
         for report in reports:
             print((graph.mermaid if args.graph == "mermaid" else graph.dot)(report.run), end="")
@@ -80,9 +79,10 @@ def _check_output(args: argparse.Namespace, reports: list[Any]) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
-    from .verify import run_verify
+    from automation.driver.engine import stack_outputs
+    from automation.live.verify import run_verify
 
-    report = run_verify(args.env, args.bucket, lambda line: print(line, file=sys.stderr))
+    report = run_verify(args.env, args.bucket, lambda line: print(line, file=sys.stderr), stack_outputs)
     markdown = scorecard_markdown(f"verify {args.env}: {report.bucket} ({report.api_calls} API calls)", report.findings)
     markdown += "".join(f"\n- {line}" for line in [*report.notes, *(f"FAIL {p}" for p in report.problems)]) + "\n"
     publish(markdown)
@@ -103,9 +103,9 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def manifests(args: argparse.Namespace) -> int:
-    from .engine import stack_outputs
-    from .manifests import read_outputs_file, write_manifests
-    from .offline import ROOT
+    from automation.driver.engine import stack_outputs
+    from automation.offline.manifests import read_outputs_file, write_manifests
+    from automation.offline.mock_engine import ROOT
 
     outputs = read_outputs_file(Path(args.outputs)) if args.outputs else stack_outputs(args.env, "manifests")
     out = Path(args.out) if args.out else ROOT / "manifests" / args.env
@@ -122,15 +122,15 @@ def manifests(args: argparse.Namespace) -> int:
 
 def _secret_config(env: str) -> dict[str, str]:
     """The stack's secret config values, decrypted by the CLI (only for --include-secrets)."""
-    from .engine import real_stack_opener
+    from automation.driver.engine import real_stack_opener
 
     stack = real_stack_opener(lambda _: None)(env, False)
     return {key: value.value for key, value in stack.get_all_config().items() if value.secret}
 
 
 def permissions(args: argparse.Namespace) -> int:
-    from .permissions import as_text, render
-    from .stackfiles import settings_for
+    from automation.offline.permissions import as_text, render
+    from automation.stackfiles import settings_for
 
     rendered = render(args.env, args.role, settings_for(args.env))
     if args.json:
@@ -141,7 +141,7 @@ def permissions(args: argparse.Namespace) -> int:
 
 
 def preview_markdown(results: list[dict[str, Any]]) -> str:
-    from .report import markdown_table
+    from automation.cli.report import markdown_table
 
     rows = []
     for r in results:
@@ -159,9 +159,9 @@ def checkov(args: argparse.Namespace) -> int:
     """Exit 1 on a failed check that is neither a documented exception nor waived by the
     environment's baseline, or on an exception that passes now (the list must stay true); 2 when
     Checkov is not installed."""
-    from .check import run_check
-    from .checkov import CheckovMissingError, run_checkov, waived_checks
-    from .tfplan import write_terraform_plan
+    from automation.offline.check import run_check
+    from automation.offline.checkov import CheckovMissingError, run_checkov, waived_checks
+    from automation.offline.tfplan import write_terraform_plan
 
     report = run_check(args.env, warn=lambda line: print(line, file=sys.stderr))
     if args.plan_out:

@@ -15,10 +15,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from automation.errors import OperationError
 from components import names
 from rules.state import ARTIFACTS, NOT_READABLE, NOT_REPORTED, REPLICA, BucketState, IdentityState, KeyState
-
-from .errors import OperationError
 
 # Absent configurations answer with these codes: the setting is off, not an error.
 ABSENT = {

@@ -16,12 +16,12 @@ import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from automation.cli import commands
+from automation.cli.report import console, emit_json, markdown_table, publish
+from automation.driver import signals
+from automation.environments import UnknownEnvironmentError, environment, environments
+from automation.errors import OperationError, UsageError
 from components.settings import ALLOW_UNKNOWN_REGION, ConfigError
-
-from . import commands, signals
-from .environments import UnknownEnvironmentError, environment, environments
-from .errors import OperationError, UsageError
-from .report import console, emit_json, markdown_table, publish
 
 EXAMPLES = {
     "check": "python -m automation check          # every environment\npython -m automation check --env prod --graph mermaid",
@@ -139,19 +139,22 @@ def _say(args: argparse.Namespace) -> Callable[[str], None]:
 
 
 def _driver(args: argparse.Namespace) -> Any:
-    from .engine import real_stack_opener
-    from .operations import Driver
-    from .preflight import Preflight, offline_rule_failures
+    from automation.driver.engine import real_stack_opener
+    from automation.driver.operations import Driver
+    from automation.driver.preflight import Preflight
+    from automation.offline.check import offline_rule_failures
 
     say = _say(args)
     verify = None
     if args.command in ("up", "promote", "pipeline") and not args.skip_verify:
-        from .verify import verify_after_update
+        from automation.driver.engine import stack_outputs
+        from automation.live.verify import verify_after_update
 
-        verify = verify_after_update
+        def verify(env: str) -> Any:
+            return verify_after_update(env, stack_outputs)
     elif getattr(args, "skip_verify", False):
         print("warning: --skip-verify: the deployment will not be read back live", file=sys.stderr)
-    from .objects import empty_bucket, object_version_count
+    from automation.live.objects import empty_bucket, object_version_count
 
     preflight = Preflight(rules=offline_rule_failures, warn=lambda line: print(line, file=sys.stderr))
     return Driver(

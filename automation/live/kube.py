@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from components import deployments, names, wiring
 from components.access import identities
 from components.settings import Settings
@@ -23,8 +25,6 @@ from rules import Finding, evaluate
 from rules.controls import CONTROLS
 from rules.from_resources import wiring_from_objects
 from rules.state import Expectations, Snapshot
-
-from .preflight import kube_contexts
 
 REQUIRED_SECRET_KEYS = (names.ACCESS_KEY_FIELD, names.SECRET_ACCESS_KEY_FIELD, "bucketName")
 WIRING_CONTROLS = tuple(c for c in CONTROLS if c.scope == "wiring")
@@ -69,6 +69,19 @@ def _paths(fields_v1: dict[str, Any], prefix: str = "") -> set[str]:
         found.add(path)
         if isinstance(value, dict):
             found |= _paths(value, path + ".")
+    return found
+
+
+def kube_contexts() -> set[str] | None:
+    """Context names of the kubeconfig (KUBECONFIG's files or ~/.kube/config); None without one."""
+    paths = [Path(p) for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p] or [Path.home() / ".kube" / "config"]
+    found: set[str] | None = None
+    for path in paths:
+        try:
+            document = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        found = (found or set()) | {str(c.get("name")) for c in document.get("contexts") or [] if isinstance(c, dict)}
     return found
 
 

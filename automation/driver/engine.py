@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import PulumiNotInstalledError, UsageError
-from .offline import ROOT
+from automation.environments import ROOT
+from automation.errors import PulumiNotInstalledError, UsageError
 
 POLICY_PACK = ROOT / "policy"
 STATE_DIR = ROOT / ".pulumi-state"
@@ -69,7 +69,7 @@ def pulumi_command() -> Any:
     from pulumi.automation.errors import InvalidVersionError
     from semver import VersionInfo
 
-    from .signals import ForwardingPulumiCommand
+    from automation.driver.signals import ForwardingPulumiCommand
 
     if shutil.which("pulumi") is None and not (Path.home() / ".pulumi" / "bin" / "pulumi").exists():
         raise PulumiNotInstalledError(INSTALL_HINT)
@@ -89,7 +89,7 @@ def real_stack_opener(notify: Callable[[str], None]) -> StackOpener:
     env_vars = backend_env(notify)
 
     def open_stack(env: str, create: bool) -> StackLike:
-        from .environments import environment
+        from automation.environments import environment
 
         options = auto.LocalWorkspaceOptions(
             work_dir=str(ROOT),

@@ -22,7 +22,7 @@ from pulumi.runtime.stack import _sync_await, get_root_resource, run_pulumi_func
 
 from components import names
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 PROGRAM = ROOT / "__main__.py"
 MOCK_ACCOUNT = "123456789012"
 

@@ -18,12 +18,11 @@ from typing import Any
 
 import yaml
 
+from automation.errors import UsageError
+from automation.offline.mock_engine import MOCK_ACCOUNT, PROGRAM, ROOT, run_program
+from automation.stackfiles import SECRET_PLACEHOLDER, read_stack_config, settings_for
 from components import names
 from components.access import identities
-
-from .errors import UsageError
-from .offline import MOCK_ACCOUNT, PROGRAM, ROOT, run_program
-from .stackfiles import SECRET_PLACEHOLDER, read_stack_config, settings_for
 
 PULUMI_ANNOTATIONS = (names.PATCH_FORCE_ANNOTATION, names.PATCH_FIELD_MANAGER_ANNOTATION)
 ARGOCD_SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
