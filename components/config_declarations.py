@@ -6,6 +6,7 @@ from pydantic import SecretStr
 
 from .config_model import StoreConfig
 
+
 def project_key_names() -> list[str]:
     """The camelCase config keys, in declaration order."""
     return [field.alias or name for name, field in StoreConfig.model_fields.items()]
