@@ -46,7 +46,8 @@ DRIVER = textwrap.dedent(
     from pulumi.automation import CommandError
     from semver import VersionInfo
     signals.install()
-    command = signals.ForwardingPulumiCommand(version=VersionInfo.parse("3.200.0"))
+    from automation.driver.command import ForwardingPulumiCommand
+    command = ForwardingPulumiCommand(version=VersionInfo.parse("3.200.0"))
     try:
         command.run(["up", "--stack", "dev"], {cwd!r}, {{}})
     except CommandError:

@@ -69,7 +69,7 @@ def pulumi_command() -> Any:
     from pulumi.automation.errors import InvalidVersionError
     from semver import VersionInfo
 
-    from automation.driver.signals import ForwardingPulumiCommand
+    from automation.driver.command import ForwardingPulumiCommand
 
     if shutil.which("pulumi") is None and not (Path.home() / ".pulumi" / "bin" / "pulumi").exists():
         raise PulumiNotInstalledError(INSTALL_HINT)
