@@ -175,9 +175,7 @@ def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
             yield s3(f"{who}: UI cannot write", c.arn, "s3:PutObject", object_arn(b, OBJECT), False, c.policies)
             if key:
                 yield kms(f"{who}: S3 decrypts for the UI", c, "kms:Decrypt", key, True, c.policies, region)
-        for other in isolated:
-            if c.kind != "runner" or not c.prefix or other is c:
-                continue
+        for other in _neighbours(c, isolated):
             theirs = other.prefix + OBJECT
             for action in ("s3:GetObject", "s3:PutObject", "s3:GetObjectVersion", "s3:ListMultipartUploadParts", "s3:DeleteObject"):
                 yield s3(f"{who}: {action} in {other.namespace}'s prefix", c.arn, action, object_arn(b, theirs), False, c.policies)
@@ -196,12 +194,9 @@ def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
             readable = e.read_legacy_prefix
             yield s3(f"{who}: read its former prefix", c.arn, "s3:GetObject", object_arn(b, legacy + OBJECT), readable, c.policies)
             yield s3(f"{who}: write into its former prefix", c.arn, "s3:PutObject", object_arn(b, legacy + OBJECT), False, c.policies)
-            for other in isolated:
-                if other is not c:
-                    theirs = f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{other.namespace}/{OBJECT}"
-                    yield s3(
-                        f"{who}: read {other.namespace}'s former prefix", c.arn, "s3:GetObject", object_arn(b, theirs), False, c.policies
-                    )
+            for other in _neighbours(c, isolated):
+                theirs = f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{other.namespace}/{OBJECT}"
+                yield s3(f"{who}: read {other.namespace}'s former prefix", c.arn, "s3:GetObject", object_arn(b, theirs), False, c.policies)
     if writers:
         w = writers[0]
         obj = object_arn(b, w.prefix + OBJECT)
@@ -258,6 +253,19 @@ def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
             yield kms(f"key administrator {admin.rsplit('/', 1)[-1]}: decrypt directly", admin, "kms:Decrypt", key, False, (KMS_STAR,))
     yield from replication_rows(s, found)
     yield from log_delivery_rows(s)
+
+
+def _neighbours(caller: Caller, isolated: list[Caller]) -> list[Caller]:
+    """The other profiles one isolated runner is tried against: every one up to ten profiles; beyond,
+    the next and the previous in order (a ring). A role's grants name its own prefix only, so a
+    denial against one other prefix stands for all; the ring keeps the matrix linear in profiles."""
+    if caller.kind != "runner" or not caller.prefix or caller not in isolated:
+        return []
+    others = [o for o in isolated if o is not caller]
+    if len(isolated) <= 10:
+        return others
+    index = isolated.index(caller)
+    return list({id(o): o for o in (isolated[(index + 1) % len(isolated)], isolated[index - 1])}.values())
 
 
 def check_requests(snapshot: Snapshot, expectations: Expectations) -> str | None:
