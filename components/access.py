@@ -103,6 +103,22 @@ class KubeflowAccess(pulumi.ComponentResource):
             }
         )
 
+    def _credentials_key(self) -> pulumi.Output[str]:
+        """With SSE-S3 there is no stack key: a small dedicated key for the credentials secret,
+        usable only through Secrets Manager, rotated and retained like the bucket's."""
+        from .kms import ArtifactKey, key_args
+
+        s = self._settings
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        key = ArtifactKey(
+            f"{self._name}-credentials-key",
+            key_args(
+                s, names.credentials_kms_alias(s.stack), account, s.region, via_services=(names.service_host("secretsmanager", s.region),)
+            ),
+            opts=self._child(),
+        )
+        return key.arn
+
     def _child(self, **kwargs: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)  # type: ignore[arg-type]
 
@@ -164,7 +180,7 @@ class KubeflowAccess(pulumi.ComponentResource):
             # A user created before keeps its name (ignore_changes): no replacement, no new key.
             user = aws.iam.User(
                 f"{self._name}-user",
-                name=f"kf-artifacts-{names.stack_slug(s.stack)}"[:64],
+                name=names.static_user_name(s.stack),
                 tags=s.tags,
                 **s.iam_identity_args,
                 opts=self._child(ignore_changes=["name"]),
@@ -174,11 +190,12 @@ class KubeflowAccess(pulumi.ComponentResource):
             self.access_key_id = pulumi.Output.secret(key.id)
             self.secret_access_key = pulumi.Output.secret(key.secret)
         if s.config.secrets_manager:
+            secret_key = kms_key_arn if kms_key_arn is not None else self._credentials_key()
             secret = aws.secretsmanager.Secret(
                 f"{self._name}-s3-secret",
                 name_prefix="s3-secret-",
                 description="Kubeflow Pipelines S3 credentials (secrets-store CSI driver)",
-                kms_key_id=kms_key_arn,
+                kms_key_id=secret_key,  # a customer-managed key, never the AWS-managed one
                 recovery_window_in_days=SECRET_RECOVERY_WINDOW_DAYS,
                 tags=s.tags,
                 opts=self._child(),

@@ -111,6 +111,9 @@ class KubeflowArtifactStoreArgs(TypedDict, total=False):
     static_secret_access_key: pulumi.Input[str]
     """static mode: secret access key you supply (pulumi config set --secret). Default: ''."""
 
+    static_key_max_age_days: int
+    """static mode: verify fails when the access key the program created is older than this (rotate it). Default: 90."""
+
     secrets_manager: bool
     """static mode: also keep {accesskey, secretkey} in AWS Secrets Manager. Default: False."""
 

@@ -201,6 +201,13 @@ class StoreConfig(BaseModel):
         description="static mode: secret access key you supply (pulumi config set --secret).",
         json_schema_extra=_allowed("a secret value, together with staticAccessKeyId"),
     )
+    static_key_max_age_days: int = Field(
+        90,
+        ge=1,
+        le=730,
+        description="static mode: verify fails when the access key the program created is older than this (rotate it).",
+        json_schema_extra=_allowed("1 to 730 days"),
+    )
     secrets_manager: bool = Field(
         False,
         description="static mode: also keep {accesskey, secretkey} in AWS Secrets Manager.",

@@ -113,6 +113,15 @@ def replica_log_bucket_prefix(stack: str) -> str:
     return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
 
 
+def credentials_kms_alias(stack: str) -> str:
+    return f"alias/kubeflow-artifact-credentials-{stack_slug(stack)}"
+
+
+def static_user_name(stack: str) -> str:
+    """The IAM user static mode creates (kf-*: the deploy role may manage users only there)."""
+    return f"kf-artifacts-{stack_slug(stack)}"[:64]
+
+
 def kms_alias(stack: str) -> str:
     return f"alias/kubeflow-artifacts-{stack_slug(stack)}"
 

@@ -212,6 +212,21 @@ class LiveReader:
         return state
 
 
+def access_key_ages(session: boto3.session.Session, user: str, region: str, now: Any = None) -> list[tuple[str, int]] | None:
+    """(access key id, age in days) of the user's active keys; None when the user does not exist."""
+    import datetime
+
+    iam = session.client("iam", region_name=region)
+    try:
+        keys = iam.list_access_keys(UserName=user).get("AccessKeyMetadata", [])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchEntity":
+            return None
+        raise OperationError(f"verify: ListAccessKeys refused: {error.response['Error'].get('Code')}") from None
+    now = now or datetime.datetime.now(datetime.UTC)
+    return [(k["AccessKeyId"], (now - k["CreateDate"]).days) for k in keys if k.get("Status") == "Active"]
+
+
 def _document(value: Any) -> Any:
     """IAM returns documents URL-encoded JSON text (boto3 decodes most of them to dicts)."""
     from urllib.parse import unquote

@@ -14,9 +14,11 @@ from botocore.exceptions import BotoCoreError, NoCredentialsError
 from automation.environments import environment
 from automation.errors import OperationError, UsageError
 from automation.live.kube import check_kubernetes
-from automation.live.reader import LiveReader
+from automation.live.reader import LiveReader, access_key_ages
 from automation.live.session import session_for
 from automation.stackfiles import expectations_for, settings_for
+from components import names
+from components.settings import Settings
 from rules import Finding, evaluate, exit_code
 from rules.state import ACCESS_LOGS, ARTIFACTS, REPLICA, BucketState, Snapshot
 
@@ -101,6 +103,7 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None], outputs
         for role_arn in dict.fromkeys([*roles, *([replication_role] if replication_role else [])]):
             snapshot.identities.append(reader.identity(role_arn))
         sampled = reader.sample_encryption(name)
+        key_notes, key_problems = _static_key_age(settings, reader)
     except NoCredentialsError:
         raise UsageError("AWS credentials: none found; allowed: the standard chain (AWS_PROFILE, env vars, SSO, instance role)") from None
     except BotoCoreError as error:
@@ -112,9 +115,33 @@ def run_verify(env: str, bucket: str | None, say: Callable[[str], None], outputs
     identities = f"IAM identities: {len(snapshot.identities)} read live and judged by the request matrix (KF-REQ-01)"
     if not roles:
         identities += "; the stack's Kubeflow roles are unknown without its outputs (run with the stack, not only --bucket)"
-    notes = [identities, *object_notes, *kube.notes]
+    notes = [identities, *object_notes, *key_notes, *kube.notes]
     notes += [f"not readable with these credentials: {call}" for call in dict.fromkeys(reader.unreadable)]
-    return VerifyReport(env, name, findings, reader.calls, notes, [*object_problems, *kube.problems])
+    return VerifyReport(env, name, findings, reader.calls, notes, [*object_problems, *key_problems, *kube.problems])
+
+
+ROTATION = "rotate it (docs/operations.md, rotating the static key)"
+
+
+def _static_key_age(settings: Settings, reader: LiveReader, now: Any = None) -> tuple[list[str], list[str]]:
+    """Static mode with the user the program creates: how old its access key is, failing past
+    staticKeyMaxAgeDays. Keys you supply are yours to rotate: said, not read."""
+    c = settings.config
+    if c.credentials != "static":
+        return [], []
+    if settings.static_keys_supplied:
+        return ["static credentials: supplied keys; their age is not read (rotate them yourself)"], []
+    user = names.static_user_name(settings.stack)
+    ages = access_key_ages(reader.session, user, reader.region, now)
+    if ages is None:
+        return [f"static credentials: user {user} not found (created before this release under another name?)"], []
+    notes = [f"static credentials: {user} key {key} is {days} days old (limit {c.static_key_max_age_days})" for key, days in ages]
+    problems = [
+        f"static access key {key} of {user} is {days} days old, over staticKeyMaxAgeDays {c.static_key_max_age_days}: {ROTATION}"
+        for key, days in ages
+        if days > c.static_key_max_age_days
+    ]
+    return notes, problems
 
 
 def judge_sample(

@@ -225,7 +225,8 @@ def grants(env: str, settings: Settings, account: str, target: Environment | Non
     secrets = _actions(types, "secretsmanager")
     if secrets:
         found.append(Grant("CredentialsSecret", "static mode: the secret holding the keys", tuple(secrets), (scope.secrets,)))
-        if settings.kms_enabled:
+        # The secret is always under a customer-managed key (the stack's, or its own).
+        if secrets:
             found.append(
                 Grant(
                     "CredentialsSecretKey",
@@ -293,7 +294,7 @@ def verify_grants(settings: Settings, account: str) -> list[Grant]:
     resources = {
         "s3": (*scope.buckets, *(f"{b}/*" for b in scope.buckets)),
         "kms": scope.keys,
-        "iam": (scope.roles, f"arn:{settings.partition}:iam::{account}:policy/*"),
+        "iam": (scope.roles, scope.users, f"arn:{settings.partition}:iam::{account}:policy/*"),
         "sts": tuple(settings.assume_role_arns) or ("*",),
     }
     found = [

@@ -102,6 +102,7 @@ VERIFY_CALLS: dict[str, str] = {
     "list_role_policies": "iam:ListRolePolicies",
     "get_role_policy": "iam:GetRolePolicy",
     "list_attached_role_policies": "iam:ListAttachedRolePolicies",
+    "list_access_keys": "iam:ListAccessKeys",
     "get_policy": "iam:GetPolicy",
     "get_policy_version": "iam:GetPolicyVersion",
 }
