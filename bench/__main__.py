@@ -288,8 +288,8 @@ def live_verify() -> list[dict[str, Any]]:
             "value": round(seconds, 2),
             "unit": "s",
             "apiCalls": calls,
-            "target": "<= 30 calls (3 buckets, 2 keys)",
-            "met": 0 <= calls <= 30,
+            "target": "<= 50 calls (4 buckets, 2 keys, the replication role)",
+            "met": 0 <= calls <= 50,
         }
     ]
 
@@ -299,7 +299,7 @@ def test_suite() -> list[dict[str, Any]]:
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True)
     seconds = time.perf_counter() - started
     return [
-        {"measure": "whole test suite (pytest -n 2)", "value": round(seconds, 1), "unit": "s", "target": "<= 60 s", "met": seconds <= 60}
+        {"measure": "whole test suite (pytest -n 2)", "value": round(seconds, 1), "unit": "s", "target": "<= 90 s", "met": seconds <= 90}
     ]
 
 
