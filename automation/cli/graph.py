@@ -3,7 +3,8 @@ the component tree), resources are nodes, dependencies are edges, protected reso
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from automation.offline.mock_engine import MockRun, Registration
 
@@ -45,33 +46,56 @@ def _ids(run: MockRun) -> dict[str, str]:
     return {r.urn: node_id for _, r, node_id, _ in _walk(run)}
 
 
-def mermaid(run: MockRun) -> str:
-    lines = ["flowchart LR", "  classDef protected stroke-width:3px,stroke:#b00"]
+@dataclass(frozen=True)
+class Syntax:
+    """How one graph language writes the same walk: header, node, group open/close, edge, footer."""
+
+    header: tuple[str, ...]
+    node: Callable[[str, str, bool], str]  # (id, label, protected)
+    open: Callable[[str, str], str]  # (id, label)
+    close: str
+    edge: str  # with {a} and {b}
+    footer: tuple[str, ...] = ()
+    quote: Callable[[str], str] = lambda label: label
+
+
+MERMAID = Syntax(
+    header=("flowchart LR", "  classDef protected stroke-width:3px,stroke:#b00"),
+    node=lambda node_id, label, protected: f'{node_id}["{label}"]' + (":::protected" if protected else ""),
+    open=lambda node_id, label: f'subgraph {node_id}["{label}"]',
+    close="end",
+    edge="  {a} --> {b}",
+)
+DOT = Syntax(
+    header=("digraph stack {", "  rankdir=LR;", "  node [shape=box];"),
+    node=lambda node_id, label, protected: f'{node_id} [label="{label}"' + (", penwidth=3, color=red" if protected else "") + "];",
+    open=lambda node_id, label: f'subgraph cluster_{node_id} {{ label="{label}";',
+    close="}",
+    edge="  {a} -> {b};",
+    footer=("}",),
+    quote=lambda label: label.replace('"', "'"),
+)
+
+
+def render(run: MockRun, syntax: Syntax) -> str:
+    """One walk of the component tree, written in `syntax`."""
+    lines = list(syntax.header)
     for kind, r, node_id, depth in _walk(run):
-        indent = "  " * depth
+        indent, label = "  " * depth, syntax.quote(_label(r))
         if kind == "node":
-            lines.append(f'{indent}{node_id}["{_label(r)}"]' + (":::protected" if r.protect else ""))
+            lines.append(indent + syntax.node(node_id, label, r.protect))
         elif kind == "open":
-            lines.append(f'{indent}subgraph {node_id}["{_label(r)}"]')
+            lines.append(indent + syntax.open(node_id, label))
         else:
-            lines.append(f"{indent}end")
+            lines.append(indent + syntax.close)
     ids = _ids(run)
-    lines += [f"  {ids[a]} --> {ids[b]}" for a, b in edges(run)]
-    return "\n".join(lines) + "\n"
+    lines += [syntax.edge.format(a=ids[a], b=ids[b]) for a, b in edges(run)]
+    return "\n".join([*lines, *syntax.footer]) + "\n"
+
+
+def mermaid(run: MockRun) -> str:
+    return render(run, MERMAID)
 
 
 def dot(run: MockRun) -> str:
-    lines = ["digraph stack {", "  rankdir=LR;", "  node [shape=box];"]
-    for kind, r, node_id, depth in _walk(run):
-        indent, label = "  " * depth, _label(r).replace('"', "'")
-        if kind == "node":
-            style = ", penwidth=3, color=red" if r.protect else ""
-            lines.append(f'{indent}{node_id} [label="{label}"{style}];')
-        elif kind == "open":
-            lines.append(f'{indent}subgraph cluster_{node_id} {{ label="{label}";')
-        else:
-            lines.append(f"{indent}}}")
-    ids = _ids(run)
-    lines += [f"  {ids[a]} -> {ids[b]};" for a, b in edges(run)]
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return render(run, DOT)
