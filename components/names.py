@@ -89,14 +89,18 @@ def stack_slug(stack: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", stack.lower()).strip("-") or "stack"
 
 
-def bucket_prefix(stack: str) -> str:
-    prefix = f"kf-artifacts-{stack_slug(stack)}"
+def _bucket_prefix(kind: str, stack: str) -> str:
+    """`<kind>-<stack>-`, cut to what the provider's bucket_prefix accepts."""
+    prefix = f"{kind}-{stack_slug(stack)}"
     return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+
+
+def bucket_prefix(stack: str) -> str:
+    return _bucket_prefix("kf-artifacts", stack)
 
 
 def replica_bucket_prefix(stack: str) -> str:
-    prefix = f"kf-artifact-replica-{stack_slug(stack)}"
-    return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+    return _bucket_prefix("kf-artifact-replica", stack)
 
 
 def replica_kms_alias(stack: str) -> str:
@@ -104,13 +108,11 @@ def replica_kms_alias(stack: str) -> str:
 
 
 def log_bucket_prefix(stack: str) -> str:
-    prefix = f"kf-artifact-logs-{stack_slug(stack)}"
-    return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+    return _bucket_prefix("kf-artifact-logs", stack)
 
 
 def replica_log_bucket_prefix(stack: str) -> str:
-    prefix = f"kf-replica-logs-{stack_slug(stack)}"
-    return prefix[: BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+    return _bucket_prefix("kf-replica-logs", stack)
 
 
 def credentials_kms_alias(stack: str) -> str:

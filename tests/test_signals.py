@@ -57,21 +57,27 @@ DRIVER = textwrap.dedent(
 )
 
 
-def test_sigterm_is_forwarded_to_pulumi_and_waited_for(tmp_path: Path) -> None:
+def _driver_with(tmp_path: Path, script: str, **popen: object) -> tuple[subprocess.Popen, Path]:
+    """The stand-in `pulumi` on PATH, the driver running it; returns once the CLI has started."""
     log = tmp_path / "pulumi.log"
     log.write_text("")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "pulumi"
-    fake.write_text(FAKE_PULUMI.format(python=sys.executable, log=str(log)))
+    fake.write_text(script.format(python=sys.executable, log=str(log)))
     fake.chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     driver = subprocess.Popen(
-        [sys.executable, "-c", DRIVER.format(root=str(ROOT), cwd=str(tmp_path))], env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", DRIVER.format(root=str(ROOT), cwd=str(tmp_path))], env=env, stdout=subprocess.PIPE, text=True, **popen
     )
     deadline = time.monotonic() + 20
     while "started" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
+    return driver, log
+
+
+def test_sigterm_is_forwarded_to_pulumi_and_waited_for(tmp_path: Path) -> None:
+    driver, log = _driver_with(tmp_path, FAKE_PULUMI)
     assert "started --non-interactive up --stack dev" in log.read_text()
     sent = time.monotonic()
     driver.send_signal(signal.SIGTERM)
@@ -111,25 +117,8 @@ STRICT_PULUMI = textwrap.dedent(
 def test_a_terminal_ctrl_c_twice_reaches_pulumi_once(tmp_path: Path) -> None:
     """Group-wide SIGINTs, as a terminal sends them to the foreground process group: the child runs
     in its own session, the driver forwards the first and only reports the second."""
-    log = tmp_path / "pulumi.log"
-    log.write_text("")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "pulumi"
-    fake.write_text(STRICT_PULUMI.format(python=sys.executable, log=str(log)))
-    fake.chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    driver = subprocess.Popen(
-        [sys.executable, "-c", DRIVER.format(root=str(ROOT), cwd=str(tmp_path))],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own group, so the test can signal the whole group like a terminal
-    )
-    deadline = time.monotonic() + 20
-    while "started" not in log.read_text() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # Its own group, so the test can signal the whole group like a terminal.
+    driver, log = _driver_with(tmp_path, STRICT_PULUMI, stderr=subprocess.PIPE, start_new_session=True)
     os.killpg(driver.pid, signal.SIGINT)
     time.sleep(0.2)
     os.killpg(driver.pid, signal.SIGINT)

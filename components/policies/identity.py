@@ -52,6 +52,17 @@ def irsa_trust_policy(oidc_provider_arn: str, issuer: str, namespace: str, servi
     )
 
 
+def _list_under(sid: str, bucket_arn: str, prefix: str) -> iam.Statement:
+    """ListBucket only with an `s3:prefix` under `prefix`."""
+    return iam.Statement(
+        Sid=sid,
+        Effect=iam.Allow,
+        Action=[s3.ListBucket],
+        Resource=[bucket_arn],
+        Condition=iam.Condition(iam.StringLike("s3:prefix", [prefix, f"{prefix}*"])),
+    )
+
+
 def _via_s3(sid: str, actions: list[kms.Action], key_arn: str, region: str) -> iam.Statement:
     return iam.Statement(
         Sid=sid,
@@ -82,13 +93,7 @@ def artifact_access_policy(
     if prefix:
         statements = [
             iam.Statement(Sid="ArtifactBucketLocation", Effect=iam.Allow, Action=[s3.GetBucketLocation], Resource=[bucket_arn]),
-            iam.Statement(
-                Sid="ArtifactListOwnPrefix",
-                Effect=iam.Allow,
-                Action=[s3.ListBucket],
-                Resource=[bucket_arn],
-                Condition=iam.Condition(iam.StringLike("s3:prefix", [prefix, f"{prefix}*"])),
-            ),
+            _list_under("ArtifactListOwnPrefix", bucket_arn, prefix),
         ]
     else:
         bucket_actions = [s3.ListBucket, s3.GetBucketLocation] if read_only else BUCKET_ACTIONS
@@ -97,13 +102,7 @@ def artifact_access_policy(
     statements.append(iam.Statement(Sid="ArtifactObjects", Effect=iam.Allow, Action=object_actions, Resource=[f"{bucket_arn}/{prefix}*"]))
     if legacy_prefix:
         statements += [
-            iam.Statement(
-                Sid="LegacyListOwnPrefix",
-                Effect=iam.Allow,
-                Action=[s3.ListBucket],
-                Resource=[bucket_arn],
-                Condition=iam.Condition(iam.StringLike("s3:prefix", [legacy_prefix, f"{legacy_prefix}*"])),
-            ),
+            _list_under("LegacyListOwnPrefix", bucket_arn, legacy_prefix),
             iam.Statement(
                 Sid="LegacyReadOwnPrefix", Effect=iam.Allow, Action=READ_OBJECT_ACTIONS, Resource=[f"{bucket_arn}/{legacy_prefix}*"]
             ),
