@@ -4,12 +4,13 @@ PY := $(VENV)/bin/python
 # Re-installs whenever a requirements file changes (the stamp is older than it).
 STAMP := $(VENV)/.installed
 
-.PHONY: setup check checkov checkov-setup oracle-setup test lint bench lock
+.PHONY: setup check checkov checkov-setup oracle-setup policy-pack test lint bench lock
 # Installs the ranges of requirements*.txt at the exact versions of requirements.lock.
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt -c requirements.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # Re-resolve the ranges in a throw-away environment and record the exact versions.
@@ -50,6 +51,10 @@ checkov: $(STAMP) $(CHECKOV_STAMP)
 # The main job, offline: run the program under mocks for every stack and score it.
 check: $(STAMP)
 	$(PY) -m automation check
+
+# The policy pack as a self-contained directory (dist/policy-pack) to use or publish elsewhere.
+policy-pack: $(STAMP)
+	$(PY) -m automation.offline.policy_pack
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,14 +1,12 @@
-"""CrossGuard policy pack: the project's security rules, mandatory by default.
+"""CrossGuard policy pack: the project's security rules, mandatory by default (per-control levels
+and exceptions from its config: `controlLevels`, `exceptions`).
 
-`pulumi preview --policy-pack policy --policy-pack-config cfg.json`; the driver passes both."""
+In this repository: `pulumi preview --policy-pack policy --policy-pack-config cfg.json` (the driver
+passes both; the rules come from the project's environment, where `make setup` installs them).
+Published: `make policy-pack` builds `dist/policy-pack`, which installs the rules as a package."""
 
-import sys
-from pathlib import Path
+from pulumi_policy import PolicyPack
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the rules live in the repository
-
-from pulumi_policy import PolicyPack  # noqa: E402
-
-from rules.crossguard import stack_policies  # noqa: E402
+from rules.crossguard import stack_policies
 
 PolicyPack(name="kubeflow-artifact-store-security", policies=stack_policies())
