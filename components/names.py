@@ -53,6 +53,10 @@ PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
 # Pod-template annotation whose change rolls a Deployment when its ServiceAccount's role changes.
 ROLE_ROLLOUT_ANNOTATION = "kubeflow-artifact-store/irsa-role-arn"
 IRSA_AUDIENCE = "sts.amazonaws.com"
+# The upload headers a bucket policy sees (S3 condition keys): the policies and the rules use these.
+HEADER_ALGORITHM = "s3:x-amz-server-side-encryption"
+HEADER_KMS_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+HEADER_CUSTOMER_ALGORITHM = "s3:x-amz-server-side-encryption-customer-algorithm"
 
 MANAGED_BY_TAG = ("managed-by", "pulumi/kubeflow-artifact-store")
 STACK_TAG = "pulumi-stack"

@@ -24,7 +24,8 @@ from typing import Any
 
 from components import names
 
-from .matrix_services import key_admins, log_delivery_rows, replication_rows
+from .checks.key import key_admins
+from .matrix_services import log_delivery_rows, replication_rows
 from .policy_eval import ANONYMOUS, Request
 from .requests import (
     FOREIGN_ACCOUNT,
@@ -147,6 +148,7 @@ def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
 
     writers = [c for c in found if c.kind in ("runner", "pipeline", "user")]
     isolated = [c for c in found if c.kind == "runner" and c.prefix]
+    neighbours = _neighbours(isolated)
     for c in found:
         who = f"{c.kind} {c.namespace}".strip()
         if c.kind in ("runner", "pipeline", "user"):
@@ -175,7 +177,7 @@ def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
             yield s3(f"{who}: UI cannot write", c.arn, "s3:PutObject", object_arn(b, OBJECT), False, c.policies)
             if key:
                 yield kms(f"{who}: S3 decrypts for the UI", c, "kms:Decrypt", key, True, c.policies, region)
-        for other in _neighbours(c, isolated):
+        for other in neighbours.get(id(c), []):
             theirs = other.prefix + OBJECT
             for action in ("s3:GetObject", "s3:PutObject", "s3:GetObjectVersion", "s3:ListMultipartUploadParts", "s3:DeleteObject"):
                 yield s3(f"{who}: {action} in {other.namespace}'s prefix", c.arn, action, object_arn(b, theirs), False, c.policies)
@@ -194,7 +196,7 @@ def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
             readable = e.read_legacy_prefix
             yield s3(f"{who}: read its former prefix", c.arn, "s3:GetObject", object_arn(b, legacy + OBJECT), readable, c.policies)
             yield s3(f"{who}: write into its former prefix", c.arn, "s3:PutObject", object_arn(b, legacy + OBJECT), False, c.policies)
-            for other in _neighbours(c, isolated):
+            for other in neighbours.get(id(c), []):
                 theirs = f"{names.LEGACY_PROFILE_PREFIX_ROOT}/{other.namespace}/{OBJECT}"
                 yield s3(f"{who}: read {other.namespace}'s former prefix", c.arn, "s3:GetObject", object_arn(b, theirs), False, c.policies)
     if writers:
@@ -202,10 +204,10 @@ def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
         obj = object_arn(b, w.prefix + OBJECT)
         yield s3("plain HTTP upload", w.arn, "s3:PutObject", obj, False, w.policies, **{"aws:SecureTransport": "false"})
         yield s3("TLS 1.1 read", w.arn, "s3:GetObject", obj, False, w.policies, **{"s3:TlsVersion": "1.1"})
-        sse_c = "s3:x-amz-server-side-encryption-customer-algorithm"
+        sse_c = names.HEADER_CUSTOMER_ALGORITHM
         yield s3("SSE-C upload", w.arn, "s3:PutObject", obj, False, w.policies, **{sse_c: "AES256"})
-        algorithm = "s3:x-amz-server-side-encryption"
-        key_header = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+        algorithm = names.HEADER_ALGORITHM
+        key_header = names.HEADER_KMS_KEY
         if key:
             yield s3(
                 "upload naming the bucket's key", w.arn, "s3:PutObject", obj, True, w.policies, **{algorithm: "aws:kms", key_header: key}
@@ -246,7 +248,7 @@ def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
         False,
     )
     if key:
-        for admin in key_admins(s.keys.get(key)):
+        for admin in (a for a in key_admins(s.keys.get(key)) if not a.endswith(":root")):
             yield kms(
                 f"key administrator {admin.rsplit('/', 1)[-1]}: S3 decrypts for it", admin, "kms:Decrypt", key, False, (KMS_STAR,), region
             )
@@ -255,17 +257,15 @@ def _rows(s: StackView, found: list[Caller]) -> Iterator[Row]:
     yield from log_delivery_rows(s)
 
 
-def _neighbours(caller: Caller, isolated: list[Caller]) -> list[Caller]:
-    """The other profiles one isolated runner is tried against: every one up to ten profiles; beyond,
-    the next and the previous in order (a ring). A role's grants name its own prefix only, so a
-    denial against one other prefix stands for all; the ring keeps the matrix linear in profiles."""
-    if caller.kind != "runner" or not caller.prefix or caller not in isolated:
-        return []
-    others = [o for o in isolated if o is not caller]
-    if len(isolated) <= 10:
-        return others
-    index = isolated.index(caller)
-    return list({id(o): o for o in (isolated[(index + 1) % len(isolated)], isolated[index - 1])}.values())
+def _neighbours(isolated: list[Caller]) -> dict[int, list[Caller]]:
+    """For each isolated runner (by id), the other profiles it is tried against: every one up to
+    ten profiles; beyond, the next and the previous in order (a ring). A role's grants name its own
+    prefix only, so a denial against one other prefix stands for all; the ring keeps the matrix
+    linear in profiles."""
+    count = len(isolated)
+    if count <= 10:
+        return {id(c): [o for o in isolated if o is not c] for c in isolated}
+    return {id(c): [isolated[(i + 1) % count], isolated[i - 1]] for i, c in enumerate(isolated)}
 
 
 def check_requests(snapshot: Snapshot, expectations: Expectations) -> str | None:

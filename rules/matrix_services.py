@@ -4,22 +4,11 @@ both regions, with both keys) and server access log delivery; and who administer
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from components import names
 
 from .policy_eval import Request
 from .requests import OBJECT, Caller, Row, StackView, object_arn, signed_context, via_s3_context
-from .state import as_list, statements
-
-
-def key_admins(policy: Any) -> list[str]:
-    found = []
-    for statement in statements(policy):
-        principal = statement.get("Principal")
-        if statement.get("Sid") == "AllowKeyAdministration" and isinstance(principal, dict):
-            found += [str(arn) for arn in as_list(principal.get("AWS")) if not str(arn).endswith(":root")]
-    return found
 
 
 def replication_rows(s: StackView, found: list[Caller]) -> Iterator[Row]:

@@ -6,6 +6,7 @@ for the controls that need it and goes on; one an emulator does not report is NO
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter
@@ -187,10 +188,16 @@ class LiveReader:
         state.bypass_lockout_check = False
         return state
 
+    @functools.cached_property
+    def iam(self) -> Any:
+        """One IAM client for every role read (IAM is global; its calls counted like the rest)."""
+        client = self.session.client("iam", region_name=self.region)
+        client.meta.events.register("before-call", self._count)
+        return client
+
     def identity(self, role_arn: str) -> IdentityState:
         """A role with its trust policy and every policy IAM weighs for it: inline and attached."""
-        iam = self.session.client("iam", region_name=self.region)
-        iam.meta.events.register("before-call", self._count)
+        iam = self.iam
         name = role_arn.rsplit("/", 1)[-1]
         state = IdentityState(name=role_arn, arn=role_arn)
 

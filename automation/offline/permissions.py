@@ -304,17 +304,13 @@ def verify_grants(settings: Settings, account: str) -> list[Grant]:
     return [g if g.resources != ("*",) or g.actions == ("sts:GetCallerIdentity",) else g for g in found]
 
 
-def policy_for(env: str, role: str, settings: Settings, account: str) -> dict[str, Any]:
+def role_grants(env: str, role: str, settings: Settings, account: str) -> list[Grant]:
     chosen = {"deploy": grants, "plan": plan_grants}.get(role)
-    found = chosen(env, settings, account) if chosen else verify_grants(settings, account)
+    return chosen(env, settings, account) if chosen else verify_grants(settings, account)
+
+
+def document(found: list[Grant]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [g.statement() for g in found]}
-
-
-def purposes(env: str, role: str, settings: Settings, account: str) -> list[tuple[str, str, str]]:
-    """(sid, effect, purpose) per statement: the readable summary."""
-    chosen = {"deploy": grants, "plan": plan_grants}.get(role)
-    found = chosen(env, settings, account) if chosen else verify_grants(settings, account)
-    return [(g.sid, g.effect, g.purpose) for g in found]
 
 
 def rbac_for(settings: Settings, role: str) -> list[dict[str, Any]]:
@@ -344,11 +340,12 @@ def rbac_for(settings: Settings, role: str) -> list[dict[str, Any]]:
 
 def render(env: str, role: str, settings: Settings) -> dict[str, Any]:
     account = settings.account_ids[0] if settings.account_ids else "<account>"
+    found = role_grants(env, role, settings, account)  # the program runs once under the mock engine
     return {
         "env": env,
         "role": role,
-        "iamPolicy": policy_for(env, role, settings, account),
-        "purposes": [{"sid": s, "effect": e, "purpose": p} for s, e, p in purposes(env, role, settings, account)],
+        "iamPolicy": document(found),
+        "purposes": [{"sid": g.sid, "effect": g.effect, "purpose": g.purpose} for g in found],
         "kubernetesRbac": rbac_for(settings, role),
     }
 

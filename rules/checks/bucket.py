@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import names
+
 from ..policy_eval import Request, decide
 from ..state import (
     BucketState,
@@ -92,11 +94,7 @@ def check_kms(b: BucketState) -> str | None:
     return None
 
 
-UPLOAD_HEADERS = (
-    "s3:x-amz-server-side-encryption",
-    "s3:x-amz-server-side-encryption-aws-kms-key-id",
-    "s3:x-amz-server-side-encryption-customer-algorithm",
-)
+UPLOAD_HEADERS = (names.HEADER_ALGORITHM, names.HEADER_KMS_KEY, names.HEADER_CUSTOMER_ALGORITHM)
 PROBE_ACCOUNT = "111111111111"
 PROBE_PRINCIPAL = f"arn:aws:iam::{PROBE_ACCOUNT}:role/kubeflow-writer"
 PUT_ANYWHERE = {"Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}

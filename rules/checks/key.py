@@ -70,15 +70,16 @@ def _key_account(k: KeyState) -> str | None:
     return None
 
 
-def _admins(k: KeyState) -> list[str]:
-    return [arn for s in statements(k.policy) if s.get("Sid") == "AllowKeyAdministration" for arn in _aws_principals(s)]
+def key_admins(policy: Any) -> list[str]:
+    """The principals of a key policy's administration statement."""
+    return [arn for s in statements(policy) if s.get("Sid") == "AllowKeyAdministration" for arn in _aws_principals(s)]
 
 
 def check_key_admins(k: KeyState) -> str | None:
     """Effective: an administrator whose IAM policy says kms:* still cannot use the key, directly or through S3."""
     account = _key_account(k)
     region_host = next((str(v) for s in statements(k.policy) for v in _via_services(s)), "s3.amazonaws.com")
-    for admin in _admins(k):
+    for admin in key_admins(k.policy):
         for action in CRYPTO_PROBES:
             for context in ({}, {"kms:ViaService": region_host}):
                 if _uses_key(k, admin, account or "", action, context.get("kms:ViaService")):
