@@ -89,7 +89,8 @@ def test_sigterm_is_forwarded_to_pulumi_and_waited_for(tmp_path: Path) -> None:
 
 
 # The real CLI: a first SIGINT cancels gracefully; a second one terminates it at once
-# (pkg/cmd/pulumi: "^C received; cancelling the update" then "^C received; terminating").
+# (pulumi/pulumi pkg/cmd/pulumi, cancellationScopeSource.NewScope: the first SIGINT calls
+# cancelSource.Cancel(), "^C received; cancelling..."; a second, cancelSource.Terminate(), "^C received; terminating").
 STRICT_PULUMI = textwrap.dedent(
     """\
     #!{python}
